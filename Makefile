@@ -1,0 +1,32 @@
+# The two commands of the README. Both create the virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RAW_DATA ?= ../shared/datasets
+DATA_DIR ?= data
+
+.PHONY: setup demo test lint
+
+$(BIN)/rnn-grader: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# CPU build of PyTorch first: an unpinned torch would pull the CUDA wheels.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/rnn-grader
+
+demo: setup
+	$(BIN)/rnn-grader data prepare --from $(RAW_DATA) --to $(DATA_DIR)
+	$(BIN)/rnn-grader data check $(DATA_DIR)
+	$(BIN)/rnn-grader sync --check
+	$(BIN)/rnn-grader build
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""Authoring: keep master notebooks in step with solutions/, and build what students receive."""

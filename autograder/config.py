@@ -1,0 +1,139 @@
+"""The course configuration, `grader.yaml`, validated so that a typo fails loudly and precisely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+
+from autograder.errors import GraderError
+
+DATA_ENV = "RNN_GRADER_DATA"
+CONFIG_ENV = "RNN_GRADER_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """Resources student code may use while one exercise is graded."""
+
+    cpu_seconds: PositiveInt = 60
+    wall_seconds: PositiveInt = 120
+    memory_mb: PositiveInt = 4096
+    max_processes: PositiveInt = 64
+    max_output_kb: PositiveInt = 256
+
+
+class Exercise(_Strict):
+    points: float = Field(gt=0, description="points for a fully correct answer")
+
+
+class Assignment(_Strict):
+    title: str
+    exercises: dict[str, Exercise] = Field(min_length=1)
+
+    @field_validator("exercises")
+    @classmethod
+    def _ids_are_identifiers(cls, exercises: dict[str, Exercise]) -> dict[str, Exercise]:
+        for exercise_id in exercises:
+            if not exercise_id.isidentifier():
+                raise ValueError(f"exercise id {exercise_id!r} must be a Python identifier")
+        return exercises
+
+    @property
+    def max_points(self) -> float:
+        return sum(exercise.points for exercise in self.exercises.values())
+
+
+class CourseConfig(_Strict):
+    course: str
+    data_dir: Path
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    limits: Limits = Limits()
+    assignments: dict[str, Assignment] = Field(min_length=1)
+
+    def assignment(self, name: str) -> Assignment:
+        """The named assignment, or an error that lists the ones that exist."""
+        try:
+            return self.assignments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.assignments))
+            raise GraderError(
+                f"unknown assignment {name!r}; grader.yaml defines: {known}"
+            ) from None
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory: $RNN_GRADER_DATA when set, else `data_dir` from grader.yaml."""
+        return Path(os.environ.get(DATA_ENV) or self.data_dir).expanduser()
+
+
+class Course:
+    """A course checkout: the configuration plus the folders laid out beside it."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path.resolve()
+        self.root = self.config_path.parent
+        self.config = load_config(self.config_path)
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def template_dir(self) -> Path:
+        return self.root / "student_template"
+
+    def master_notebook(self, assignment: str) -> Path:
+        return self.root / "assignments" / assignment / f"{assignment}.ipynb"
+
+    @classmethod
+    def discover(cls, config: Path | None = None) -> Course:
+        """Find grader.yaml: the given path, $RNN_GRADER_CONFIG, or the nearest parent folder."""
+        if config is None and os.environ.get(CONFIG_ENV):
+            config = Path(os.environ[CONFIG_ENV])
+        if config is not None:
+            return cls(config)
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            candidate = folder / "grader.yaml"
+            if candidate.is_file():
+                return cls(candidate)
+        raise GraderError(
+            "no grader.yaml found in this folder or its parents; run inside the course checkout "
+            f"or pass --config (or set {CONFIG_ENV})"
+        )
+
+
+def load_config(path: Path) -> CourseConfig:
+    """Parse and validate grader.yaml, turning every problem into one readable GraderError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise GraderError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise GraderError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise GraderError(f"{path} must be a mapping of settings, found {type(raw).__name__}")
+    try:
+        return CourseConfig.model_validate(raw)
+    except ValidationError as error:
+        lines = [f"{path} has {error.error_count()} problem(s):"]
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+            lines.append(f"  {where}: {_describe(problem)}")
+        raise GraderError("\n".join(lines)) from None
+
+
+def _describe(problem: dict) -> str:
+    if problem["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see docs/configuration.md)"
+    if problem["type"] == "missing":
+        return "required key is missing"
+    return f"{problem['msg']} (got {problem.get('input')!r})"
