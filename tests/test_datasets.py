@@ -96,7 +96,9 @@ def test_names_csv_with_wrong_header_is_refused() -> None:
 def test_cli_prepare_and_check(raw_data_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "data"
-    prepared = runner.invoke(app, ["data", "prepare", "--from", str(raw_data_dir), "--to", str(target)])
+    prepared = runner.invoke(
+        app, ["data", "prepare", "--from", str(raw_data_dir), "--to", str(target)]
+    )
     assert prepared.exit_code == 0, prepared.output
     assert runner.invoke(app, ["data", "check", str(target)]).exit_code == 0
     (target / "names.csv").unlink()
