@@ -1,0 +1,200 @@
+"""The sandboxed child: confine itself, run the student's cells, answer the grader's probes.
+
+Started by launcher.py as `python -I -m autograder.sandbox.child` with the request on stdin and
+a pipe for answers on the file descriptor named in argv. It imports torch first (trusted code,
+before any confinement, so that lazy imports do not need the grader's files), confines itself
+(confine.py), executes the cells in order, each under a time limit, and then runs each
+exercise's probes in a forked process of its own, so that a crash, `os._exit` or an endless loop
+costs that exercise only. Every answer is a protocol message; the grader decides what it means.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import signal
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.sandbox import confine, protocol
+from autograder.sandbox.probes import ProbeRunner, Recorder, error_description
+
+MAX_REQUEST = 512 << 20
+# Bound before any student code runs, so that a notebook rebinding os._exit or os.fork does not
+# change how this process ends or forks.
+_exit, _fork, _kill, _waitpid = os._exit, os.fork, os.kill, os.waitpid
+
+
+class Timeout(BaseException):  # noqa: N818 - not an Exception, so student `except Exception` misses it
+    """Raised by the alarm when a cell or probe runs past its time."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise Timeout()
+
+
+def main() -> None:
+    answers = os.fdopen(int(sys.argv[1]), "wb", buffering=0)
+    message = protocol.read_message(sys.stdin.buffer, MAX_REQUEST)
+    if message is None:
+        raise SystemExit("no request on stdin")
+    request, arrays = message
+    torch.set_num_threads(int(request.get("threads", 1)))
+    if request.get("confinement"):
+        confine.enter(confine.Confinement.from_json(request["confinement"]))
+    protocol.write_message(answers, {"event": "ready", "pid": os.getpid()})
+    namespace, history = run_cells(request, answers)
+    for exercise in request.get("exercises", []):
+        protocol.write_message(answers, {"event": "exercise_start", "id": exercise["id"]})
+        header, result_arrays = run_exercise(exercise, namespace, history, arrays)
+        protocol.write_message(answers, header, result_arrays)
+    protocol.write_message(answers, {"event": "done"})
+    answers.close()
+    _exit(0)
+
+
+def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], dict[str, list]]:
+    """Execute the cells in order in one namespace; a failing cell costs only what it defines."""
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    namespace.update(request.get("context", {}))
+    history: dict[str, list[Any]] = {}
+    skip = set(request.get("skip_cells", []))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for cell in request.get("cells", []):
+        index = cell["index"]
+        if index in skip:
+            continue
+        protocol.write_message(answers, {"event": "cell_start", "index": index})
+        before = {name: id(value) for name, value in namespace.items()}
+        error = None
+        signal.alarm(int(request.get("cell_seconds", 30)))
+        try:
+            code = compile(cell["source"], f"<cell {index}>", "exec")
+            exec(code, namespace)
+        except Timeout:
+            error = {"type": "Timeout", "message": "the cell ran past its time limit", "frames": []}
+        except SyntaxError as syntax:
+            error = {
+                "type": "SyntaxError",
+                "message": syntax.msg,
+                "frames": [{"cell": f"<cell {index}>", "line": syntax.lineno, "code": syntax.text}],
+            }
+        except BaseException as caught:  # noqa: BLE001 - SystemExit and friends are student errors
+            error = error_description(caught)
+        finally:
+            signal.alarm(0)
+        defined = [name for name, value in namespace.items() if before.get(name) != id(value)]
+        for name in defined:
+            history.setdefault(name, []).append(namespace[name])
+        sys.stdout.flush()
+        protocol.write_message(
+            answers, {"event": "cell_end", "index": index, "error": error, "defined": defined[:200]}
+        )
+    return namespace, history
+
+
+def run_exercise(
+    exercise: dict[str, Any],
+    namespace: dict[str, Any],
+    history: dict[str, list],
+    arrays: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run one exercise's probes in a forked child, with its own time and CPU limits."""
+    read_end, write_end = os.pipe()
+    pid = _fork()
+    if pid == 0:
+        os.close(read_end)
+        _probe_child(exercise, namespace, history, arrays, write_end)
+    os.close(write_end)
+    limit = float(exercise.get("wall_seconds", 60))
+    data, status = _collect(read_end, pid, limit, int(exercise.get("max_bytes", 64 << 20)))
+    base = {"event": "exercise_result", "id": exercise["id"]}
+    if status == "timeout":
+        return {
+            **base,
+            "fatal": {"type": "Timeout", "message": f"no answer within {limit:g} s"},
+        }, {}
+    if not data:
+        return {**base, "fatal": {"type": "ProcessDied", "message": status}}, {}
+    try:
+        parsed = protocol.read_message(io.BytesIO(data), len(data))
+    except protocol.ProtocolError as error:
+        return {**base, "fatal": {"type": "ProtocolError", "message": str(error)}}, {}
+    header, result_arrays = parsed if parsed else ({}, {})
+    return {**header, **base}, result_arrays
+
+
+def _probe_child(
+    exercise: dict[str, Any],
+    namespace: dict[str, Any],
+    history: dict[str, list],
+    arrays: dict[str, Any],
+    write_end: int,
+) -> None:
+    import resource
+
+    used = int(time.process_time()) + 1
+    cpu = used + int(exercise.get("cpu_seconds", 60))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(int(exercise.get("wall_seconds", 60)))
+    runner = ProbeRunner(namespace, history, arrays)
+    results, all_arrays = [], {}
+    for number, probe in enumerate(exercise.get("probes", [])):
+        recorder = Recorder(f"p{number}")
+        try:
+            results.append({"ok": True, **runner.run(probe, recorder)})
+        except Timeout:
+            results.append({"ok": False, "error": {"type": "Timeout", "message": "time limit"}})
+            break
+        except BaseException as caught:  # noqa: BLE001 - every student failure is data
+            results.append({"ok": False, "error": error_description(caught)})
+        all_arrays.update(recorder.arrays)
+    signal.alarm(0)
+    payload = protocol.encode({"probes": results}, all_arrays)
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(payload)
+    _exit(0)
+
+
+def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, str]:
+    """Read the probe child's answer until EOF, killing it at the deadline."""
+    deadline = time.monotonic() + limit + 1
+    chunks, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _kill(pid, signal.SIGKILL)
+            _waitpid(pid, 0)
+            os.close(fd)
+            return b"", "timeout"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            _kill(pid, signal.SIGKILL)
+            _waitpid(pid, 0)
+            os.close(fd)
+            return b"", f"the answer exceeded {max_bytes} bytes"
+        chunks.append(chunk)
+    os.close(fd)
+    _, status = _waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    data = b"".join(chunks)
+    if code != 0 and not data:
+        reason = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        return b"", f"the process running your code {reason}"
+    return data, "ok"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""The grader's side of the boundary: start the child, feed it, read its answers under limits.
+
+The child's answers are untrusted data. This module checks only their framing and size; the
+engine checks their meaning. When the child dies or stalls, the launcher works out what it was
+doing from the last event: a cell is then skipped and the child started again, an exercise is
+recorded as failed and the remaining exercises are run in a fresh child. So one hostile cell or
+exercise never costs the rest of the submission.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import queue
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.config import Limits
+from autograder.sandbox import protocol
+
+SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
+GRADER_PACKAGES = ("autograder", "solutions")
+MAX_RELAUNCHES = 6
+MARGIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    source: str
+
+
+@dataclass(frozen=True)
+class ExerciseRequest:
+    """One exercise's probes (plain data) with the arrays they refer to."""
+
+    id: str
+    probes: list[dict[str, Any]]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class CellReport:
+    index: int
+    error: dict[str, Any] | None = None
+    defined: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExerciseAnswer:
+    """What the child said about one exercise: per-probe results and arrays, or a fatal error."""
+
+    probes: list[dict[str, Any]] = field(default_factory=list)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    fatal: dict[str, Any] | None = None
+
+
+@dataclass
+class ChildOutcome:
+    cells: dict[int, CellReport] = field(default_factory=dict)
+    answers: dict[str, ExerciseAnswer] = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    launches: int = 0
+    confined: bool = True
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How to confine the child. `confine=False` exists for tests of the engine on plain code."""
+
+    confine: bool = True
+    slot: int = 0
+    uid_base: int = 61000
+    expose_extra: tuple[str, ...] = ()
+
+
+def run_submission(
+    cells: list[Cell],
+    exercises: list[ExerciseRequest],
+    limits: Limits,
+    isolation: Isolation = Isolation(),
+    cell_seconds: int = 30,
+) -> ChildOutcome:
+    """Run the cells once and answer every exercise, relaunching around crashes and stalls."""
+    outcome = ChildOutcome(confined=isolation.confine)
+    skip: set[int] = set()
+    pending = list(exercises)
+    while outcome.launches <= MAX_RELAUNCHES:
+        outcome.launches += 1
+        stopped_at = _launch_once(cells, pending, limits, isolation, cell_seconds, skip, outcome)
+        if stopped_at is None:
+            return outcome
+        kind, where, reason = stopped_at
+        if kind == "cell":
+            skip.add(where)
+            outcome.cells[where] = CellReport(where, reason)
+        elif kind == "exercise":
+            outcome.answers[where] = ExerciseAnswer(fatal=reason)
+        else:
+            break
+        pending = [exercise for exercise in pending if exercise.id not in outcome.answers]
+        if not pending:
+            return outcome
+    for exercise in pending:
+        outcome.answers.setdefault(
+            exercise.id,
+            ExerciseAnswer(fatal={"type": "Crashed", "message": "the notebook could not be run"}),
+        )
+    return outcome
+
+
+def _launch_once(
+    cells: list[Cell],
+    exercises: list[ExerciseRequest],
+    limits: Limits,
+    isolation: Isolation,
+    cell_seconds: int,
+    skip: set[int],
+    outcome: ChildOutcome,
+) -> tuple[str, Any, dict[str, Any]] | None:
+    """One child's life. None when it finished; else (phase, cell index or exercise id, reason)."""
+    new_root = tempfile.mkdtemp(prefix="rnn-grader-root-")
+    read_end, write_end = os.pipe()
+    arrays: dict[str, np.ndarray] = {}
+    for exercise in exercises:
+        arrays.update({f"{exercise.id}/{key}": value for key, value in exercise.arrays.items()})
+    request = {
+        "cells": [{"index": cell.index, "source": cell.source} for cell in cells],
+        "skip_cells": sorted(skip),
+        "cell_seconds": cell_seconds,
+        "exercises": [
+            {
+                "id": exercise.id,
+                "probes": [_prefix_arrays(probe, exercise.id) for probe in exercise.probes],
+                "wall_seconds": limits.wall_seconds,
+                "cpu_seconds": limits.cpu_seconds,
+            }
+            for exercise in exercises
+        ],
+        "confinement": _confinement(new_root, limits, isolation) if isolation.confine else None,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_end,),
+        start_new_session=True,
+        env=_child_environment(),
+    )
+    os.close(write_end)
+    events: queue.Queue = queue.Queue()
+    max_bytes = limits.max_output_kb * 1024
+    readers = [
+        threading.Thread(target=_read_events, args=(read_end, events), daemon=True),
+        threading.Thread(target=_drain, args=(process.stdout, max_bytes, outcome, "stdout")),
+        threading.Thread(target=_drain, args=(process.stderr, max_bytes, outcome, "stderr")),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        assert process.stdin is not None
+        process.stdin.write(protocol.encode(request, arrays))
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        return _follow(events, process, cell_seconds, limits, outcome)
+    finally:
+        _kill_group(process)
+        for reader in readers:
+            reader.join(timeout=5)
+        shutil.rmtree(new_root, ignore_errors=True)
+
+
+def _follow(
+    events: queue.Queue,
+    process: subprocess.Popen,
+    cell_seconds: int,
+    limits: Limits,
+    outcome: ChildOutcome,
+) -> tuple[str, Any, dict[str, Any]] | None:
+    phase: tuple[str, Any] = ("start", None)
+    startup = 60.0
+    deadline = time.monotonic() + startup
+    while True:
+        try:
+            item = events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return (*phase, {"type": "Timeout", "message": _timeout_text(phase, cell_seconds)})
+        if isinstance(item, Exception) or item is None:
+            if item is None:
+                _wait_quietly(process)
+            reason = {"type": "ProcessDied", "message": _death_text(process, item)}
+            if phase[0] == "start":
+                return ("start", None, reason)
+            return (*phase, reason)
+        header, arrays = item
+        event = header.get("event")
+        if event == "ready":
+            phase, deadline = ("ready", None), time.monotonic() + startup
+        elif event == "cell_start":
+            phase = ("cell", header.get("index"))
+            deadline = time.monotonic() + cell_seconds + MARGIN_SECONDS
+        elif event == "cell_end" and phase == ("cell", header.get("index")):
+            index = header["index"]
+            outcome.cells[index] = CellReport(index, header.get("error"), header.get("defined", []))
+            phase, deadline = ("between", None), time.monotonic() + startup
+        elif event == "exercise_start":
+            phase = ("exercise", header.get("id"))
+            deadline = time.monotonic() + limits.wall_seconds + 2 * MARGIN_SECONDS
+        elif event == "exercise_result" and phase == ("exercise", header.get("id")):
+            outcome.answers[header["id"]] = ExerciseAnswer(
+                probes=list(header.get("probes", [])), arrays=arrays, fatal=header.get("fatal")
+            )
+            phase, deadline = ("between", None), time.monotonic() + startup
+        elif event == "done":
+            return None
+
+
+def _wait_quietly(process: subprocess.Popen) -> None:
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
+    if phase[0] == "cell":
+        return f"the cell did not finish within {cell_seconds} s"
+    if phase[0] == "exercise":
+        return "your code did not finish within the time limit"
+    return "the notebook stopped responding"
+
+
+def _death_text(process: subprocess.Popen, item: Any) -> str:
+    if isinstance(item, protocol.ProtocolError):
+        return f"the notebook's process sent malformed data ({item})"
+    code = process.poll()
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
+        return f"the process running your code was killed ({name})"
+    return f"the process running your code ended unexpectedly (exit status {code})"
+
+
+def _read_events(fd: int, events: queue.Queue) -> None:
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            while (message := protocol.read_message(stream, 256 << 20)) is not None:
+                events.put(message)
+            events.put(None)
+        except protocol.ProtocolError as error:
+            events.put(error)
+
+
+def _drain(stream: Any, max_bytes: int, outcome: ChildOutcome, name: str) -> None:
+    kept = bytearray()
+    while chunk := stream.read(65536):
+        if len(kept) < max_bytes:
+            kept.extend(chunk[: max_bytes - len(kept)])
+    text = kept.decode("utf-8", errors="replace")
+    setattr(outcome, name, getattr(outcome, name) + text)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _prefix_arrays(value: Any, prefix: str) -> Any:
+    """Point every array reference of a probe at its exercise's namespace of keys."""
+    if isinstance(value, dict):
+        renamed = {key: _prefix_arrays(item, prefix) for key, item in value.items()}
+        for key in ("array", "cotangent", "state"):
+            if isinstance(value.get(key), str):
+                renamed[key] = f"{prefix}/{value[key]}"
+        return renamed
+    if isinstance(value, list):
+        return [_prefix_arrays(item, prefix) for item in value]
+    return value
+
+
+def _child_environment() -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "RNN_GRADER_DATA": "/data-not-available-while-grading",
+        "RNN_GRADER_QUICK": "1",
+    }
+
+
+def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[str, Any]:
+    expose = _exposed_trees(isolation.expose_extra)
+    return {
+        "new_root": new_root,
+        "expose": expose,
+        "hide": _grader_code_inside(expose),
+        "uid": isolation.uid_base + isolation.slot,
+        "gid": isolation.uid_base + isolation.slot,
+        "cpu_seconds": limits.cpu_seconds * 4 + 60,
+        "memory_mb": limits.memory_mb,
+        "max_processes": limits.max_processes,
+        "max_file_mb": max(1, limits.max_output_kb // 1024 * 16),
+        "extra_devices": sorted(name for name in os.listdir("/dev") if name.startswith("nvidia")),
+    }
+
+
+def _exposed_trees(extra: tuple[str, ...]) -> list[str]:
+    """The Python runtime and system libraries; nothing of the course checkout but its venv."""
+    candidates = {
+        *SYSTEM_TREES,
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        *site.getsitepackages(),
+        *extra,
+    }
+    real = sorted({os.path.realpath(path) for path in candidates if os.path.exists(path)})
+    return [
+        path for path in real if not any(_inside(path, other) for other in real if other != path)
+    ]
+
+
+def _grader_code_inside(exposed: list[str]) -> list[str]:
+    """Installed copies of the grader or the references that an exposed tree would reveal."""
+    hidden = []
+    for package in GRADER_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            real = os.path.realpath(location)
+            if any(_inside(real, tree) for tree in exposed):
+                hidden.append(real)
+    return hidden
+
+
+def _inside(path: str, tree: str) -> bool:
+    return Path(path).is_relative_to(tree)
