@@ -11,6 +11,7 @@ finally, an unprivileged uid (or, in a user namespace, no capabilities).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -133,10 +134,8 @@ def _build_root(spec: Confinement, as_root: bool) -> None:
     _check(_libc.umount2(b"/.old", MNT_DETACH), "detach the old root")
     os.rmdir("/.old")
     _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
-    try:
+    with contextlib.suppress(OSError):
         _libc.sethostname(b"sandbox", 7)
-    except OSError:
-        pass
 
 
 def _bind(source: str, target: str, *, read_only: bool) -> None:

@@ -9,6 +9,7 @@ exercise never costs the rest of the submission.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import queue
@@ -231,10 +232,8 @@ def _follow(
 
 
 def _wait_quietly(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
@@ -275,10 +274,8 @@ def _drain(stream: Any, max_bytes: int, outcome: ChildOutcome, name: str) -> Non
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     process.wait()
 
 
