@@ -81,7 +81,8 @@ def solution_lines(code: str) -> list[str]:
             secret.append(stripped)
         elif match := _SINGLE_LINE.match(stripped):
             assigned = _ASSIGNED_VALUE.match(match["code"])
-            secret.append(assigned["value"].strip() if assigned else match["code"].strip())
+            secret_code = assigned["value"] if assigned else match["code"]
+            secret.append(secret_code.split("  #")[0].strip())
     return [
         line for line in secret if any(char.isalnum() for char in line) and not line.startswith("#")
     ]

@@ -4,9 +4,9 @@ Runs inside the child, as its first act after importing torch. The child unshare
 PID, IPC and UTS namespaces (adding a user namespace when it is not root), becomes PID 1 of the
 new PID namespace (so that killing it kills every process student code started), builds a new
 root that holds only the allowlisted read-only trees (the Python runtime and system libraries),
-a private working directory and /tmp, and pivots into it. The course checkout, the grader, the references,
-other submissions and the data are simply not there. Then come resource limits, no_new_privs and,
-finally, an unprivileged uid (or, in a user namespace, no capabilities).
+a private working directory and /tmp, and pivots into it. The course checkout, the grader, the
+references, other submissions and the data are simply not there. Then come resource limits,
+no_new_privs and, finally, an unprivileged uid (or, in a user namespace, no capabilities).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ probe so that a hidden state can be fed back in.
 from __future__ import annotations
 
 import inspect
+import os
 import random
 import traceback
+import zlib
 from typing import Any
 
 import numpy as np
@@ -145,6 +147,11 @@ class ProbeRunner:
             return tensor
         if "value" in spec:
             return spec["value"]
+        if "text_file" in spec:
+            path = os.path.abspath(f"probe-{zlib.crc32(spec['text_file'].encode()):08x}.txt")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(spec["text_file"])
+            return path
         if "tuple" in spec:
             return tuple(self.value_of(item, steps) for item in spec["tuple"])
         if "list" in spec:

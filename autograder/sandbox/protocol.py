@@ -27,7 +27,7 @@ def encode(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) 
     payload = b""
     if arrays:
         buffer = io.BytesIO()
-        np.savez(buffer, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
+        np.savez(buffer, **{key: np.asarray(value, order="C") for key, value in arrays.items()})
         payload = buffer.getvalue()
     return _LENGTH.pack(len(head)) + head + _LENGTH.pack(len(payload)) + payload
 

@@ -1,0 +1,1 @@
+"""The grading core shared by every route: intake -> run (sandbox) -> check -> result."""

@@ -1,0 +1,136 @@
+"""How one exercise is defined: its plan (probes and reference answers), checks and mistakes.
+
+An exercise module under `autograder/exercises/` builds `Exercise` objects. The engine knows
+nothing else about exercises: it asks each for a plan, sends the probes to the child, hands the
+answers to the checks and adds up the points `grader.yaml` gives.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer
+from autograder.sandbox.launcher import Cell
+
+
+@dataclass
+class Plan:
+    """What to ask the child (`probes`, `arrays`) and what the reference answered (`expected`).
+
+    `expected` never leaves the grading process.
+    """
+
+    probes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    expected: dict[str, Any] = field(default_factory=dict)
+
+    def array(self, key: str, value: np.ndarray) -> dict[str, Any]:
+        """Register an input array and return the argument that refers to it."""
+        self.arrays[key] = np.asarray(value, order="C")
+        return {"array": key}
+
+
+@dataclass
+class Context:
+    """What a check may look at: the plan, the child's answers and the student's source."""
+
+    plan: Plan
+    answers: dict[str, Answer]
+    cells: list[Cell]
+
+    def answer(self, probe: str) -> Answer:
+        if probe not in self.answers:
+            raise MalformedAnswer(f"no answer came back for the probe {probe!r}")
+        return self.answers[probe]
+
+    def expected(self, key: str) -> Any:
+        return self.plan.expected[key]
+
+    def definitions(self, name: str) -> list[ast.AST]:
+        """Every top-level def/class/assignment of `name` in the student's cells (parsed only)."""
+        found: list[ast.AST] = []
+        for cell in self.cells:
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                names = _bound_names(node)
+                if name in names:
+                    found.append(node)
+        return found
+
+
+CheckFunction = Callable[[Context], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check. `gate` checks stop the rest of the exercise when they fail."""
+
+    name: str
+    description: str
+    run: CheckFunction
+    hidden: bool = True
+    weight: float = 1.0
+    gate: bool = False
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A realistic wrong implementation: `replace` turns the reference into it.
+
+    `caught_by` names the checks of which at least one must fail for the mistake to be caught;
+    the mistake tests build a notebook with the replacement and grade it.
+    """
+
+    name: str
+    replace: tuple[str, str]
+    caught_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    assignment: str
+    title: str
+    plan: Callable[[np.random.Generator], Plan]
+    checks: tuple[Check, ...]
+    mistakes: tuple[Mistake, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [check.name for check in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.id}: check names must be unique")
+        for mistake in self.mistakes:
+            unknown = set(mistake.caught_by) - set(names)
+            if unknown:
+                raise ValueError(f"{self.id}/{mistake.name}: unknown checks {sorted(unknown)}")
+
+
+def check(
+    description: str, *, hidden: bool = True, weight: float = 1.0, gate: bool = False
+) -> Callable[[CheckFunction], Check]:
+    """Decorator: a function becomes a Check named after it."""
+
+    def wrap(function: CheckFunction) -> Check:
+        return Check(function.__name__, description, function, hidden, weight, gate)
+
+    return wrap
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+    return set()
+
+
+__all__ = ["Check", "CheckFailure", "Context", "Exercise", "Mistake", "Plan", "check"]

@@ -1,0 +1,197 @@
+"""The grading core: one submission in, one `SubmissionResult` out. Every route calls this.
+
+intake (notebook -> cells) -> run (sandboxed child answers every exercise's probes) -> check
+(the checks compare the answers with the reference, here in the grader) -> result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from autograder.config import Course
+from autograder.engine.checks import Answer, CheckFailure, explain_error
+from autograder.engine.exercise import Context, Exercise, Plan
+from autograder.engine.intake import intake, read_notebook
+from autograder.engine.result import (
+    CellProblem,
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+)
+from autograder.errors import GraderError
+from autograder.exercises import exercises_for
+from autograder.sandbox.launcher import ExerciseAnswer, ExerciseRequest, Isolation, run_submission
+
+DEFAULT_SEED = 2025
+
+
+def exercise_seed(seed: int, exercise_id: str) -> int:
+    """A stable per-exercise seed, so adding an exercise never changes another's inputs."""
+    return (seed * 1_000_003 + zlib.crc32(exercise_id.encode())) % 2**31
+
+
+def grade_notebook(
+    course: Course,
+    assignment: str,
+    path: Path,
+    *,
+    isolation: Isolation | None = None,
+    seed: int = DEFAULT_SEED,
+) -> SubmissionResult:
+    """Grade one notebook file. Problems with the file become an 'error' result, not exceptions."""
+    started = time.monotonic()
+    spec = course.config.assignment(assignment)
+    exercises = exercises_for(assignment, list(spec.exercises))
+    base = {
+        "assignment": assignment,
+        "submission": str(path),
+        "sha256": _sha256(path),
+        "max_points": spec.max_points,
+        "seed": seed,
+        "torch_version": torch.__version__,
+        "device": "cpu",
+        "confined": (isolation or Isolation()).confine,
+    }
+    try:
+        notebook = read_notebook(path)
+    except GraderError as error:
+        return SubmissionResult(
+            **base,
+            status="error",
+            message=str(error),
+            points=0.0,
+            exercises=[_unanswered(e, spec.exercises[e.id].points, str(error)) for e in exercises],
+            seconds=time.monotonic() - started,
+        )
+    submission = intake(notebook)
+    plans = {e.id: e.plan(np.random.default_rng(exercise_seed(seed, e.id))) for e in exercises}
+    requests = [
+        ExerciseRequest(e.id, list(plans[e.id].probes.values()), plans[e.id].arrays)
+        for e in exercises
+    ]
+    outcome = run_submission(
+        submission.cells, requests, course.config.limits, isolation or Isolation()
+    )
+    results = [
+        score(
+            e, plans[e.id], outcome.answers.get(e.id), submission.cells, spec.exercises[e.id].points
+        )
+        for e in exercises
+    ]
+    problems = [
+        CellProblem(
+            cell=report.index,
+            kind=report.error.get("type", "Error"),
+            message=str(report.error.get("message", ""))[:500],
+            line=_line_of(report.error),
+        )
+        for report in sorted(outcome.cells.values(), key=lambda r: r.index)
+        if report.error
+    ]
+    return SubmissionResult(
+        **base,
+        status="graded",
+        points=round(sum(r.points for r in results), 4),
+        exercises=results,
+        cell_problems=problems,
+        skipped_cells=submission.skipped,
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def score(
+    exercise: Exercise,
+    plan: Plan,
+    answer: ExerciseAnswer | None,
+    cells: list,
+    points: float,
+) -> ExerciseResult:
+    """Run the checks of one exercise on the child's answer and turn them into points."""
+    if answer is None or answer.fatal:
+        reason = explain_error(answer.fatal) if answer and answer.fatal else "no answer"
+        return _unanswered(exercise, points, reason)
+    names = list(plan.probes)
+    answers = {
+        name: Answer(raw, answer.arrays) for name, raw in zip(names, answer.probes, strict=False)
+    }
+    context = Context(plan, answers, cells)
+    checks: list[CheckResult] = []
+    blocked: str | None = None
+    for item in exercise.checks:
+        if blocked is not None:
+            checks.append(_check_result(item, False, f"not run: {blocked}"))
+            continue
+        try:
+            item.run(context)
+        except CheckFailure as failure:
+            checks.append(_check_result(item, False, failure.rationale, failure))
+            if item.gate:
+                blocked = failure.rationale
+        else:
+            checks.append(_check_result(item, True, ""))
+    total = sum(c.weight for c in checks)
+    earned = sum(c.weight for c in checks if c.passed)
+    got = round(points * earned / total, 4) if total else 0.0
+    status = "passed" if earned == total else "failed" if earned == 0 else "partial"
+    first_failure = next((c for c in checks if not c.passed), None)
+    message = _summary(first_failure) if first_failure else "all checks passed"
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        points=got,
+        max_points=points,
+        status=status,
+        message=message,
+        checks=checks,
+    )
+
+
+def _check_result(item, passed: bool, message: str, failure: CheckFailure | None = None):
+    return CheckResult(
+        name=item.name,
+        description=item.description,
+        hidden=item.hidden,
+        passed=passed,
+        weight=item.weight,
+        message=message,
+        expected=failure.expected if failure else None,
+        actual=failure.actual if failure else None,
+    )
+
+
+def _summary(check: CheckResult) -> str:
+    text = f"{check.description}: {check.message}"
+    if check.expected is not None or check.actual is not None:
+        text += f" (expected {check.expected}, got {check.actual})"
+    return text
+
+
+def _unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        points=0.0,
+        max_points=points,
+        status="error",
+        message=reason,
+        checks=[_check_result(item, False, reason) for item in exercise.checks],
+    )
+
+
+def _line_of(error: dict) -> int | None:
+    frames = error.get("frames") or []
+    line = frames[-1].get("line") if frames else None
+    return int(line) if isinstance(line, int) else None
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

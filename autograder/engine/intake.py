@@ -1,0 +1,92 @@
+"""Intake: turn a submitted notebook into the ordered list of code cells the child will run.
+
+Only code cells are kept, in notebook order. Cells tagged `heavy` (training, sampling, GPU) are
+skipped, otter's own cells are dropped, and IPython syntax (`%magic`, `!shell`, `x = !cmd`) is
+replaced by `pass` on the same line, so that line numbers in feedback match the notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.errors import GraderError
+from autograder.sandbox.launcher import Cell
+
+HEAVY_TAG = "heavy"
+_IPYTHON_LINE = re.compile(r"^(?P<indent>\s*)(?:[%!]|\w[\w\s,]*=\s*[%!])")
+_OTTER_LINE = re.compile(r"^\s*(?:grader\.check(?:_all)?\(|grader\s*=\s*otter\.|import otter\b)")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The runnable cells of a submission, and what was left out and why."""
+
+    cells: list[Cell]
+    skipped: dict[int, str]
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Load a notebook, with a message that says exactly what is wrong with a bad file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise GraderError(f"{path}: cannot read the file ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise GraderError(
+            f"{path}: not UTF-8 text (byte {error.start}); is it a notebook?"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise GraderError(
+            f"{path}: not valid notebook JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}); the file may be truncated or not a notebook"
+        ) from None
+    if not isinstance(data, dict) or "cells" not in data:
+        raise GraderError(f"{path}: JSON without a 'cells' list is not a Jupyter notebook")
+    if data.get("nbformat", 0) < 4:
+        raise GraderError(
+            f"{path}: notebook format {data.get('nbformat')} is too old; open and save it in a "
+            "current Jupyter to convert it to format 4"
+        )
+    return nbformat.from_dict(data)
+
+
+def intake(nb: nbformat.NotebookNode) -> Intake:
+    cells: list[Cell] = []
+    skipped: dict[int, str] = {}
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if HEAVY_TAG in cell.get("metadata", {}).get("tags", []):
+            skipped[index] = "tagged heavy (training or sampling)"
+            continue
+        cleaned = clean_source(source)
+        if cleaned.strip():
+            cells.append(Cell(index, cleaned))
+    return Intake(cells, skipped)
+
+
+def clean_source(source: str) -> str:
+    """Replace IPython-only lines and otter calls by `pass`, keeping every line in place."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        lines[0] = "pass"
+    cleaned = []
+    for line in lines:
+        match = _IPYTHON_LINE.match(line)
+        if match or _OTTER_LINE.match(line):
+            indent = match["indent"] if match else line[: len(line) - len(line.lstrip())]
+            cleaned.append(f"{indent}pass")
+        else:
+            cleaned.append(line)
+    return "\n".join(cleaned)
