@@ -9,11 +9,15 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from autograder import datasets
 from autograder.authoring import build as build_step
 from autograder.authoring import sync as sync_step
 from autograder.config import Course
+from autograder.engine.grade import grade_notebook
+from autograder.engine.intake import read_notebook
+from autograder.engine.report import print_result
 from autograder.errors import GraderError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -42,7 +46,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except GraderError as error:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -126,3 +130,39 @@ def data_check(
             f"{directory} is not a usable course data directory:\n  " + "\n  ".join(found)
         )
     console.print(f"[green]ok:[/] {directory} has all {len(datasets.COURSE_FILES)} course files")
+
+
+@app.command()
+@reports_errors
+def grade(
+    notebook: Annotated[Path, typer.Argument(help="the submitted .ipynb")],
+    assignment: Annotated[
+        str | None, typer.Option("--assignment", "-a", help="default: read from the notebook")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the full result here")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Grade one notebook: a per-exercise table, and the full result as JSON with --json.
+
+    The exit status is 0 whatever the score; it is non-zero only when the grader cannot run.
+    """
+    course = Course.discover(config)
+    name = assignment or _assignment_of(notebook, course)
+    result = grade_notebook(course, name, notebook)
+    print_result(result, console)
+    if json_out is not None:
+        json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+
+
+def _assignment_of(notebook: Path, course: Course) -> str:
+    """The assignment a notebook belongs to: otter's metadata, else its file name."""
+    try:
+        named = read_notebook(notebook).get("metadata", {}).get("otter", {}).get("assignment_name")
+    except GraderError:
+        named = None
+    for candidate in (named, notebook.stem):
+        if candidate in course.config.assignments:
+            return candidate
+    raise GraderError(f"cannot tell which assignment {notebook.name} is for; pass --assignment")

@@ -40,7 +40,7 @@ def build(course: Course, assignment: str, dist_root: Path) -> BuiltAssignment:
     if not master.is_file():
         raise GraderError(f"{assignment}: master notebook {master} does not exist")
     nb = nbformat.read(master, as_version=4)
-    shipped = _shipped_files(course, assignment, nb)
+    shipped = shipped_files(course, assignment, nb)
     out = dist_root / assignment
     with tempfile.TemporaryDirectory(prefix=f"rnn-grader-{assignment}-") as stage_name:
         stage = Path(stage_name)
@@ -61,7 +61,7 @@ def build(course: Course, assignment: str, dist_root: Path) -> BuiltAssignment:
     return BuiltAssignment(assignment, out, template)
 
 
-def _shipped_files(course: Course, assignment: str, nb: nbformat.NotebookNode) -> dict[str, Path]:
+def shipped_files(course: Course, assignment: str, nb: nbformat.NotebookNode) -> dict[str, Path]:
     """Files the assignment config lists, found beside the master notebook or in solutions/."""
     config = _assignment_config(nb, assignment)
     shipped: dict[str, Path] = {}

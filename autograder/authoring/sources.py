@@ -50,8 +50,26 @@ def definition_source(solutions_dir: Path, key: SourceKey) -> str:
     for node in ast.parse(text, filename=str(path)).body:
         if key.name in _defined_names(node):
             first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-            return "\n".join(lines[first - 1 : node.end_lineno])
+            return "\n".join(lines[first - 1 : _end_with_trailing_comments(lines, node)])
     raise GraderError(f"sync key {key}: {path.name} defines no top-level {key.name!r}")
+
+
+def _end_with_trailing_comments(lines: list[str], node: ast.stmt) -> int:
+    """The last line of `node`, counting indented comments after its last statement.
+
+    A body's closing `# END SOLUTION` comes after the final statement, so ast does not count it.
+    """
+    end = last = node.end_lineno or node.lineno
+    for number in range(end, len(lines)):
+        line = lines[number]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        if stripped and len(line) - len(line.lstrip()) > node.col_offset:
+            last = number + 1
+        elif stripped:
+            break
+    return last
 
 
 def _defined_names(node: ast.stmt) -> set[str]:

@@ -102,6 +102,9 @@ class Exercise:
     plan: Callable[[np.random.Generator], Plan]
     checks: tuple[Check, ...]
     mistakes: tuple[Mistake, ...] = ()
+    #: exercises whose student code this one's probes also run (a NamesDataset calls the
+    #: student's one_hot_encode_string); the mistake tests never mutate both at once.
+    depends_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [check.name for check in self.checks]

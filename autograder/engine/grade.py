@@ -11,9 +11,11 @@ import time
 import zlib
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import torch
 
+from autograder.authoring.build import shipped_files
 from autograder.config import Course
 from autograder.engine.checks import Answer, CheckFailure, explain_error
 from autograder.engine.exercise import Context, Exercise, Plan
@@ -76,7 +78,11 @@ def grade_notebook(
         for e in exercises
     ]
     outcome = run_submission(
-        submission.cells, requests, course.config.limits, isolation or Isolation()
+        submission.cells,
+        requests,
+        course.config.limits,
+        isolation or Isolation(),
+        files=support_files(course, assignment),
     )
     results = [
         score(
@@ -103,6 +109,16 @@ def grade_notebook(
         skipped_cells=submission.skipped,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+def support_files(course: Course, assignment: str) -> dict[str, str]:
+    """The public files a student's notebook imports (helpers.py), by name."""
+    master = nbformat.read(course.master_notebook(assignment), as_version=4)
+    return {
+        name: path.read_text(encoding="utf-8")
+        for name, path in shipped_files(course, assignment, master).items()
+        if name.endswith(".py")
+    }
 
 
 def score(
@@ -167,8 +183,10 @@ def _check_result(item, passed: bool, message: str, failure: CheckFailure | None
 
 def _summary(check: CheckResult) -> str:
     text = f"{check.description}: {check.message}"
-    if check.expected is not None or check.actual is not None:
-        text += f" (expected {check.expected}, got {check.actual})"
+    details = [f"expected {check.expected}"] if check.expected is not None else []
+    details += [f"got {check.actual}"] if check.actual is not None else []
+    if details:
+        text += f" ({', '.join(details)})"
     return text
 
 

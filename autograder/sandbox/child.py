@@ -10,6 +10,7 @@ costs that exercise only. Every answer is a protocol message; the grader decides
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import select
@@ -47,15 +48,28 @@ def main() -> None:
     torch.set_num_threads(int(request.get("threads", 1)))
     if request.get("confinement"):
         confine.enter(confine.Confinement.from_json(request["confinement"]))
+    _write_support_files(request.get("files", {}))
     protocol.write_message(answers, {"event": "ready", "pid": os.getpid()})
     namespace, history = run_cells(request, answers)
+    _sweep()
     for exercise in request.get("exercises", []):
         protocol.write_message(answers, {"event": "exercise_start", "id": exercise["id"]})
         header, result_arrays = run_exercise(exercise, namespace, history, arrays)
+        _sweep()
         protocol.write_message(answers, header, result_arrays)
     protocol.write_message(answers, {"event": "done"})
     answers.close()
     _exit(0)
+
+
+def _write_support_files(files: dict[str, str]) -> None:
+    """Files the notebook imports (the course's helpers.py), written beside it and importable."""
+    for name, text in files.items():
+        if os.path.basename(name) != name or not name.endswith(".py"):
+            continue
+        with open(name, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    sys.path.insert(0, os.getcwd())
 
 
 def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], dict[str, list]]:
@@ -64,6 +78,7 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
     namespace.update(request.get("context", {}))
     history: dict[str, list[Any]] = {}
     skip = set(request.get("skip_cells", []))
+    main_pid = os.getpid()
     signal.signal(signal.SIGALRM, _on_alarm)
     for cell in request.get("cells", []):
         index = cell["index"]
@@ -88,6 +103,8 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
             error = error_description(caught)
         finally:
             signal.alarm(0)
+        if os.getpid() != main_pid:  # a process the cell forked, back in our loop: not ours
+            _exit(0)
         defined = [name for name, value in namespace.items() if before.get(name) != id(value)]
         for name in defined:
             history.setdefault(name, []).append(namespace[name])
@@ -143,6 +160,7 @@ def _probe_child(
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(exercise.get("wall_seconds", 60)))
+    probe_pid = os.getpid()
     runner = ProbeRunner(namespace, history, arrays)
     results, all_arrays = [], {}
     for number, probe in enumerate(exercise.get("probes", [])):
@@ -156,10 +174,25 @@ def _probe_child(
             results.append({"ok": False, "error": error_description(caught)})
         all_arrays.update(recorder.arrays)
     signal.alarm(0)
+    if os.getpid() != probe_pid:  # forked by the student's code and returned here
+        _exit(0)
     payload = protocol.encode({"probes": results}, all_arrays)
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(payload)
     _exit(0)
+
+
+def _sweep() -> None:
+    """As PID 1 of the sandbox's namespace, kill every process the notebook left running.
+
+    Only when confined: outside a PID namespace, kill(-1) would reach the whole machine.
+    """
+    if os.getpid() == 1:
+        with contextlib.suppress(ProcessLookupError):
+            _kill(-1, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while _waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
 
 
 def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, str]:

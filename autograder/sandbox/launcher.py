@@ -93,6 +93,7 @@ def run_submission(
     limits: Limits,
     isolation: Isolation = Isolation(),
     cell_seconds: int = 30,
+    files: dict[str, str] | None = None,
 ) -> ChildOutcome:
     """Run the cells once and answer every exercise, relaunching around crashes and stalls."""
     outcome = ChildOutcome(confined=isolation.confine)
@@ -100,7 +101,9 @@ def run_submission(
     pending = list(exercises)
     while outcome.launches <= MAX_RELAUNCHES:
         outcome.launches += 1
-        stopped_at = _launch_once(cells, pending, limits, isolation, cell_seconds, skip, outcome)
+        stopped_at = _launch_once(
+            cells, pending, limits, isolation, cell_seconds, skip, outcome, files or {}
+        )
         if stopped_at is None:
             return outcome
         kind, where, reason = stopped_at
@@ -130,6 +133,7 @@ def _launch_once(
     cell_seconds: int,
     skip: set[int],
     outcome: ChildOutcome,
+    files: dict[str, str],
 ) -> tuple[str, Any, dict[str, Any]] | None:
     """One child's life. None when it finished; else (phase, cell index or exercise id, reason)."""
     new_root = tempfile.mkdtemp(prefix="rnn-grader-root-")
@@ -140,6 +144,7 @@ def _launch_once(
     request = {
         "cells": [{"index": cell.index, "source": cell.source} for cell in cells],
         "skip_cells": sorted(skip),
+        "files": files,
         "cell_seconds": cell_seconds,
         "exercises": [
             {

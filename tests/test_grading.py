@@ -1,0 +1,87 @@
+"""The grading core on real submissions: reference -> full marks, blank -> zero, mistakes caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.config import Course
+from autograder.engine.grade import grade_notebook
+from autograder.engine.result import SubmissionResult
+from autograder.exercises import exercises_for
+from tests import submissions
+
+ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
+
+pytestmark = pytest.mark.slow
+
+
+def grade(course: Course, assignment: str, nb, folder: Path, name: str) -> SubmissionResult:
+    return grade_notebook(course, assignment, submissions.write(nb, folder, name))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_gets_full_marks(course: Course, assignment: str, tmp_path: Path) -> None:
+    result = grade(course, assignment, submissions.reference(course, assignment), tmp_path, "ref")
+    failing = {e.id: e.message for e in result.exercises if e.status != "passed"}
+    assert not failing, failing
+    assert result.points == result.max_points
+    assert result.confined
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_template_gets_zero_without_crashing(
+    course: Course, assignment: str, tmp_path: Path
+) -> None:
+    result = grade(course, assignment, submissions.blank(course, assignment), tmp_path, "blank")
+    assert result.status == "graded"
+    assert {e.id: e.points for e in result.exercises} == {e.id: 0.0 for e in result.exercises}
+    assert all(e.message for e in result.exercises)
+
+
+def test_grading_is_deterministic(course: Course, tmp_path: Path) -> None:
+    exercises = exercises_for(
+        "names_charlm", list(course.config.assignment("names_charlm").exercises)
+    )
+    round_ = submissions.mistake_rounds(exercises)[0]
+    nb = submissions.with_mistakes(course, "names_charlm", round_)
+    first = grade(course, "names_charlm", nb, tmp_path, "first")
+    second = grade(course, "names_charlm", nb, tmp_path, "second")
+    strip = lambda r: [e.model_dump() for e in r.exercises]  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_known_mistake_is_caught(course: Course, assignment: str, tmp_path: Path) -> None:
+    exercises = exercises_for(assignment, list(course.config.assignment(assignment).exercises))
+    for exercise in exercises:
+        assert len(exercise.mistakes) >= 6, f"{exercise.id}: fewer than six known mistakes"
+    missed = []
+    for number, round_ in enumerate(submissions.mistake_rounds(exercises)):
+        nb = submissions.with_mistakes(course, assignment, round_)
+        result = grade(course, assignment, nb, tmp_path, f"round{number}")
+        by_id = {e.id: e for e in result.exercises}
+        for exercise_id, mistake in round_.items():
+            graded = by_id[exercise_id]
+            failed = {c.name for c in graded.checks if not c.passed}
+            hidden_or_named = failed & set(mistake.caught_by)
+            if graded.points >= graded.max_points or not hidden_or_named:
+                missed.append(f"{exercise_id}/{mistake.name}: failed {sorted(failed)}")
+            messages = [c.message for c in graded.checks if not c.passed]
+            assert all(messages), f"{exercise_id}/{mistake.name}: a failure without a message"
+        untouched = [
+            e
+            for e in result.exercises
+            if e.id not in round_ and not _depends(e.id, round_, exercises)
+        ]
+        for e in untouched:
+            assert e.status == "passed", (
+                f"round {number}: {e.id} failed without a mistake: {e.message}"
+            )
+    assert not missed, "\n".join(missed)
+
+
+def _depends(exercise_id: str, round_: dict, exercises) -> bool:
+    deps = {e.id: set(e.depends_on) for e in exercises}
+    return bool(deps[exercise_id] & set(round_))
