@@ -80,7 +80,7 @@ DISRUPTIONS = {
     "os_exit": ("import os\nos._exit(0)\n", True),
     "kill_parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n", False),
     "kill_group": ("import os, signal\nos.killpg(0, signal.SIGKILL)\n", False),
-    "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)\n", False),
+    "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)\n", True),
     "infinite_loop": ("while True:\n    pass\n", True),
     "sleep_forever": ("import time\ntime.sleep(10**9)\n", True),
     "allocate_50_gb": ("blob = bytearray(50 * 1024**3)\n", True),

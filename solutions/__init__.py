@@ -1,0 +1,1 @@
+"""The course code: given code and reference solutions, one module per assignment."""
