@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 MAX_ITEMS = 256
+TORCH_MODULES = frozenset({"RNN", "LSTM", "GRU", "Linear", "Embedding", "Dropout"})
 MAX_TEXT = 2000
 
 
@@ -165,6 +166,10 @@ class ProbeRunner:
             return found
         if "name" in spec:
             return self.lookup(spec)
+        if "construct" in spec:
+            return self.build(spec["construct"], {})
+        if "torch_module" in spec:
+            return self.torch_module(spec)
         raise ProbeError(f"cannot build an argument from {sorted(spec)}")
 
     def _call(self, probe: dict[str, Any], recorder: Recorder) -> dict[str, Any]:
@@ -179,22 +184,41 @@ class ProbeRunner:
         answer["mutated"] = [i for i, arg in enumerate(args) if _snapshot(arg) != before[i]]
         return answer
 
-    def _object(self, probe: dict[str, Any], recorder: Recorder) -> dict[str, Any]:
-        cls = self.lookup(probe["target"])
-        init = probe.get("init", {})
+    def build(self, spec: dict[str, Any], answer: dict[str, Any]) -> Any:
+        """Instantiate the student's class; for modules load weights, set mode and device.
+
+        `answer` receives the module tree, the parameter shapes and the weight mapping.
+        """
+        cls = self.lookup(spec["target"])
+        init = spec.get("init", {})
         obj = cls(
-            *[self.value_of(spec, []) for spec in init.get("args", [])],
-            **{key: self.value_of(spec, []) for key, spec in init.get("kwargs", {}).items()},
+            *[self.value_of(item, []) for item in init.get("args", [])],
+            **{key: self.value_of(item, []) for key, item in init.get("kwargs", {}).items()},
         )
-        answer: dict[str, Any] = {}
         if isinstance(obj, torch.nn.Module):
             answer["modules"] = [[name, type(mod).__name__] for name, mod in obj.named_modules()]
             answer["parameters"] = [[n, list(p.shape)] for n, p in obj.named_parameters()]
-            if "state" in probe:
-                answer["mapping"] = _load_state(obj, self.inputs, probe["state"])
-            obj.train(probe.get("mode", "eval") == "train")
-            if probe.get("device"):
-                obj.to(probe["device"])
+            if "state" in spec:
+                answer["mapping"] = _load_state(obj, self.inputs, spec["state"])
+            obj.train(spec.get("mode", "eval") == "train")
+            if spec.get("device"):
+                obj.to(spec["device"])
+        return obj
+
+    def torch_module(self, spec: dict[str, Any]) -> torch.nn.Module:
+        """A stock torch layer (for functions that take one), with the grader's weights."""
+        name = spec["torch_module"]
+        if name not in TORCH_MODULES:
+            raise ProbeError(f"torch module {name!r} is not available to probes")
+        module = getattr(torch.nn, name)(**spec.get("kwargs", {}))
+        if "state" in spec:
+            _load_state(module, self.inputs, spec["state"])
+        module.train(spec.get("mode", "eval") == "train")
+        return module
+
+    def _object(self, probe: dict[str, Any], recorder: Recorder) -> dict[str, Any]:
+        answer: dict[str, Any] = {}
+        obj = self.build(probe, answer)
         torch.manual_seed(int(probe.get("seed", 0)))
         steps: list[Any] = []
         answer["steps"] = []
