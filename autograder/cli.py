@@ -149,6 +149,8 @@ def grade(
     The exit status is 0 whatever the score; it is non-zero only when the grader cannot run.
     """
     course = Course.discover(config)
+    if not notebook.is_file():
+        raise GraderError(f"{notebook}: no such file")
     name = assignment or _assignment_of(notebook, course)
     result = grade_notebook(course, name, notebook)
     print_result(result, console)

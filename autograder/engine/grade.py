@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -45,8 +46,13 @@ def grade_notebook(
     *,
     isolation: Isolation | None = None,
     seed: int = DEFAULT_SEED,
+    on_result: Callable[[ExerciseResult], None] | None = None,
 ) -> SubmissionResult:
-    """Grade one notebook file. Problems with the file become an 'error' result, not exceptions."""
+    """Grade one notebook file. Problems with the file become an 'error' result, not exceptions.
+
+    `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
+    what finished even if grading is cut short later.
+    """
     started = time.monotonic()
     spec = course.config.assignment(assignment)
     exercises = exercises_for(assignment, list(spec.exercises))
@@ -77,17 +83,26 @@ def grade_notebook(
         ExerciseRequest(e.id, list(plans[e.id].probes.values()), plans[e.id].arrays)
         for e in exercises
     ]
+    by_id = {e.id: e for e in exercises}
+    scored: dict[str, ExerciseResult] = {}
+
+    def settle(exercise_id: str, answer: ExerciseAnswer) -> None:
+        exercise = by_id[exercise_id]
+        points = spec.exercises[exercise_id].points
+        scored[exercise_id] = score(exercise, plans[exercise_id], answer, submission.cells, points)
+        if on_result is not None:
+            on_result(scored[exercise_id])
+
     outcome = run_submission(
         submission.cells,
         requests,
         course.config.limits,
         isolation or Isolation(),
         files=support_files(course, assignment),
+        on_answer=settle,
     )
     results = [
-        score(
-            e, plans[e.id], outcome.answers.get(e.id), submission.cells, spec.exercises[e.id].points
-        )
+        scored.get(e.id) or _unanswered(e, spec.exercises[e.id].points, "no answer")
         for e in exercises
     ]
     problems = [

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,14 @@ class ChildOutcome:
     stderr: str = ""
     launches: int = 0
     confined: bool = True
+    #: called with (exercise id, answer) as soon as an exercise's answer is final, so that a
+    #: caller can record results while later exercises still run.
+    on_answer: Callable[[str, ExerciseAnswer], None] | None = field(default=None, repr=False)
+
+    def settle(self, exercise_id: str, answer: ExerciseAnswer) -> None:
+        self.answers[exercise_id] = answer
+        if self.on_answer is not None:
+            self.on_answer(exercise_id, answer)
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,10 @@ def run_submission(
     isolation: Isolation = Isolation(),
     cell_seconds: int = 30,
     files: dict[str, str] | None = None,
+    on_answer: Callable[[str, ExerciseAnswer], None] | None = None,
 ) -> ChildOutcome:
     """Run the cells once and answer every exercise, relaunching around crashes and stalls."""
-    outcome = ChildOutcome(confined=isolation.confine)
+    outcome = ChildOutcome(confined=isolation.confine, on_answer=on_answer)
     skip: set[int] = set()
     pending = list(exercises)
     while outcome.launches <= MAX_RELAUNCHES:
@@ -111,17 +121,16 @@ def run_submission(
             skip.add(where)
             outcome.cells[where] = CellReport(where, reason)
         elif kind == "exercise":
-            outcome.answers[where] = ExerciseAnswer(fatal=reason)
+            outcome.settle(where, ExerciseAnswer(fatal=reason))
         else:
             break
         pending = [exercise for exercise in pending if exercise.id not in outcome.answers]
         if not pending:
             return outcome
     for exercise in pending:
-        outcome.answers.setdefault(
-            exercise.id,
-            ExerciseAnswer(fatal={"type": "Crashed", "message": "the notebook could not be run"}),
-        )
+        if exercise.id not in outcome.answers:
+            reason = {"type": "Crashed", "message": "the notebook could not be run"}
+            outcome.settle(exercise.id, ExerciseAnswer(fatal=reason))
     return outcome
 
 
@@ -228,8 +237,11 @@ def _follow(
             phase = ("exercise", header.get("id"))
             deadline = time.monotonic() + limits.wall_seconds + 2 * MARGIN_SECONDS
         elif event == "exercise_result" and phase == ("exercise", header.get("id")):
-            outcome.answers[header["id"]] = ExerciseAnswer(
-                probes=list(header.get("probes", [])), arrays=arrays, fatal=header.get("fatal")
+            outcome.settle(
+                header["id"],
+                ExerciseAnswer(
+                    probes=list(header.get("probes", [])), arrays=arrays, fatal=header.get("fatal")
+                ),
             )
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "done":
