@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.config import Course
@@ -85,3 +86,51 @@ def test_every_known_mistake_is_caught(course: Course, assignment: str, tmp_path
 def _depends(exercise_id: str, round_: dict, exercises) -> bool:
     deps = {e.id: set(e.depends_on) for e in exercises}
     return bool(deps[exercise_id] & set(round_))
+
+
+def _cell_defining(nb, name: str):
+    return next(
+        cell
+        for cell in nb.cells
+        if cell.cell_type == "code" and cell.source.lstrip().startswith(f"class {name}")
+    )
+
+
+def test_a_syntax_error_costs_only_what_its_cell_defines(course: Course, tmp_path: Path) -> None:
+    nb = submissions.reference(course, "names_charlm")
+    cell = _cell_defining(nb, "CharRNN")
+    cell.source = cell.source.replace("return logits, hidden", "return logits, hidden)")
+    result = grade(course, "names_charlm", nb, tmp_path, "syntax")
+    by_id = {e.id: e for e in result.exercises}
+    assert by_id["char_rnn"].points == 0
+    assert all(e.status == "passed" for e in result.exercises if e.id != "char_rnn")
+    problem = next(p for p in result.cell_problems if p.kind == "SyntaxError")
+    assert problem.cell == nb.cells.index(cell) and problem.line is not None
+
+
+def test_moved_split_and_duplicated_cells_still_resolve(course: Course, tmp_path: Path) -> None:
+    nb = submissions.reference(course, "names_charlm")
+    custom = _cell_defining(nb, "CustomRNN")
+    nb.cells.remove(custom)
+    nb.cells.append(custom)  # moved to the very end
+    stale = nbformat.v4.new_code_cell(custom.source.replace("h = torch.tanh(", "h = torch.relu("))
+    nb.cells.insert(nb.cells.index(custom), stale)  # an older wrong copy, run first
+    dataset = _cell_defining(nb, "NamesDataset")
+    head, _, tail = dataset.source.partition("    def __getitem__")
+    dataset.source = head.rstrip() + "\n"
+    nb.cells.insert(
+        nb.cells.index(dataset) + 1,
+        nbformat.v4.new_code_cell(
+            "def _getitem(self, idx):\n"
+            + _dedent_method(tail)
+            + "\n\nNamesDataset.__getitem__ = _getitem"
+        ),
+    )
+    result = grade(course, "names_charlm", nb, tmp_path, "moved")
+    assert {e.id: e.status for e in result.exercises} == {e.id: "passed" for e in result.exercises}
+
+
+def _dedent_method(tail: str) -> str:
+    """The body of a method cut out of its class, as a function body."""
+    lines = tail.splitlines()[1:]
+    return "\n".join(line[4:] if line.startswith("    ") else line for line in lines)

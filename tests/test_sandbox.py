@@ -1,0 +1,83 @@
+"""The trust boundary: the protocol refuses anything but numbers, the child sees no grader code."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.config import Limits
+from autograder.sandbox import protocol
+from autograder.sandbox.launcher import Cell, ExerciseRequest, run_submission
+
+
+def test_protocol_round_trip_keeps_shapes_and_dtypes() -> None:
+    arrays = {"a": np.arange(6, dtype=np.int64).reshape(2, 3), "s": np.array(2.5), "b": np.ones(0)}
+    header, back = protocol.read_message(io.BytesIO(protocol.encode({"x": 1}, arrays)), 1 << 20)
+    assert header == {"x": 1}
+    for key, value in arrays.items():
+        assert back[key].dtype == value.dtype and back[key].shape == value.shape
+        np.testing.assert_array_equal(back[key], value)
+
+
+def test_protocol_refuses_objects_and_pickles() -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_arrays(buffer.getvalue())
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_arrays(pickle.dumps({"x": 1}))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\x00\x00\x00\x00\x00\x00\x00\x05abc", b"\x00" * 7, b"\x00\x00\x00\x00\x00\x00\x00\x02[]"],
+)
+def test_protocol_rejects_truncated_or_malformed_frames(data: bytes) -> None:
+    with pytest.raises(protocol.ProtocolError):
+        protocol.read_message(io.BytesIO(data + b"\x00" * 8), 1 << 20)
+
+
+def test_protocol_enforces_the_size_limit() -> None:
+    message = protocol.encode({"x": "y" * 1000})
+    with pytest.raises(protocol.ProtocolError, match="limit"):
+        protocol.read_message(io.BytesIO(message), 100)
+
+
+def probe_value(name: str) -> ExerciseRequest:
+    return ExerciseRequest(name, [{"kind": "value", "target": {"name": name}}])
+
+
+@pytest.mark.slow
+def test_child_holds_no_grader_code_and_sees_no_course_files(repo_root: Path) -> None:
+    cells = [
+        Cell(
+            0,
+            "import sys, os\n"
+            "loaded = sorted(m for m in sys.modules if m.startswith(('solutions', "
+            "'autograder.engine', 'autograder.exercises', 'autograder.config')))\n"
+            f"course = sorted(os.listdir({str(repo_root)!r})) if os.path.isdir({str(repo_root)!r}) "
+            "else []\n"
+            "uid = os.getuid()\n",
+        ),
+    ]
+    outcome = run_submission(
+        cells, [probe_value("loaded"), probe_value("course"), probe_value("uid")], Limits()
+    )
+    loaded = outcome.answers["loaded"].probes[0]["result"]
+    assert loaded == {"type": "list", "items": [], "length": 0}
+    course = [item["value"] for item in outcome.answers["course"].probes[0]["result"]["items"]]
+    assert set(course) <= {".venv"}, f"the child sees the checkout: {course}"
+    assert outcome.answers["uid"].probes[0]["result"]["value"] != 0
+
+
+@pytest.mark.slow
+def test_a_crashing_cell_is_skipped_and_the_rest_still_runs() -> None:
+    cells = [Cell(0, "a = 1"), Cell(1, "import os\nos._exit(9)"), Cell(2, "b = a + 1")]
+    outcome = run_submission(cells, [probe_value("b")], Limits())
+    assert outcome.answers["b"].probes[0]["result"] == {"type": "int", "value": 2}
+    assert outcome.cells[1].error["type"] == "ProcessDied"
+    assert outcome.launches == 2
