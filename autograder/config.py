@@ -29,6 +29,16 @@ class Limits(_Strict):
     max_output_kb: PositiveInt = 256
 
 
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class Gradescope(_Strict):
+    """How results appear on Gradescope (its own visibility words)."""
+
+    public_visibility: Visibility = "visible"
+    hidden_visibility: Visibility = "after_published"
+
+
 class Exercise(_Strict):
     points: float = Field(gt=0, description="points for a fully correct answer")
 
@@ -55,6 +65,7 @@ class CourseConfig(_Strict):
     data_dir: Path
     device: Literal["auto", "cpu", "cuda"] = "auto"
     limits: Limits = Limits()
+    gradescope: Gradescope = Gradescope()
     assignments: dict[str, Assignment] = Field(min_length=1)
 
     def assignment(self, name: str) -> Assignment:
