@@ -68,6 +68,7 @@ def grade_notebook(
     }
     try:
         notebook = read_notebook(path)
+        _require_assignment(notebook, assignment, course)
     except GraderError as error:
         return SubmissionResult(
             **base,
@@ -124,6 +125,13 @@ def grade_notebook(
         skipped_cells=submission.skipped,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+def _require_assignment(notebook, assignment: str, course: Course) -> None:
+    """Refuse the notebook of another assignment of the course, named in otter's metadata."""
+    named = notebook.get("metadata", {}).get("otter", {}).get("assignment_name")
+    if named and named != assignment and named in course.config.assignments:
+        raise GraderError(f"this is the notebook of the assignment {named!r}, not {assignment!r}")
 
 
 def support_files(course: Course, assignment: str) -> dict[str, str]:
