@@ -17,7 +17,7 @@ from autograder.authoring import sync as sync_step
 from autograder.config import Course
 from autograder.engine.grade import grade_notebook
 from autograder.engine.intake import read_notebook
-from autograder.engine.report import print_result
+from autograder.engine.report import print_gradebook, print_result
 from autograder.errors import GraderError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -135,27 +135,85 @@ def data_check(
 @app.command()
 @reports_errors
 def grade(
-    notebook: Annotated[Path, typer.Argument(help="the submitted .ipynb")],
+    path: Annotated[
+        Path, typer.Argument(help="a notebook, a folder of them, or a zip (otter, LMS)")
+    ],
     assignment: Annotated[
         str | None, typer.Option("--assignment", "-a", help="default: read from the notebook")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="run folder for a batch (resumable)")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="parallel workers (default: cores)")] = None,
+    regrade: Annotated[bool, typer.Option(help="grade again what was graded")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="with --regrade: only this exercise")
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="write the full result here")
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Grade one notebook: a per-exercise table, and the full result as JSON with --json.
+    """Grade one notebook (a table; --json for the full result) or a whole class with --out.
 
-    The exit status is 0 whatever the score; it is non-zero only when the grader cannot run.
+    The exit status is 0 whatever the scores; it is non-zero only when the grader cannot run.
     """
     course = Course.discover(config)
-    if not notebook.is_file():
-        raise GraderError(f"{notebook}: no such file")
-    name = assignment or _assignment_of(notebook, course)
-    result = grade_notebook(course, name, notebook)
-    print_result(result, console)
-    if json_out is not None:
-        json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if not path.exists():
+        raise GraderError(f"{path}: no such file or folder")
+    if out is None:
+        if not path.is_file() or path.suffix != ".ipynb":
+            raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
+        name = assignment or _assignment_of(path, course)
+        result = grade_notebook(course, name, path)
+        print_result(result, console)
+        if json_out is not None:
+            json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        return
+    if assignment is None:
+        raise GraderError("a batch needs --assignment NAME")
+    from autograder.batch import exports
+    from autograder.batch.runner import DB_NAME, run_batch
+    from autograder.batch.store import Store
+
+    summary = run_batch(course, assignment, path, out, workers=workers, regrade=regrade, only=only)
+    store = Store(out / DB_NAME)
+    try:
+        exports.write_all(store, course, assignment, out)
+        print_gradebook(exports.rows(store), course, assignment, console)
+    finally:
+        store.close()
+    console.print(
+        f"graded {summary.graded}, errors {summary.errors}, already done {summary.skipped}, "
+        f"in {summary.seconds:.1f} s; results in {out}"
+    )
+    for student, exercise, before, after in summary.changes:
+        console.print(f"changed: {student} {exercise}: {before:g} -> {after:g}")
+
+
+@app.command()
+@reports_errors
+def export(
+    out: Annotated[Path, typer.Argument(help="a run folder written by `grade --out`")],
+    config: ConfigOption = None,
+) -> None:
+    """Write the gradebooks, feedback and results.json files of a run again from its store."""
+    from autograder.batch import exports
+    from autograder.batch.runner import DB_NAME
+    from autograder.batch.store import Store
+
+    course = Course.discover(config)
+    if not (out / DB_NAME).is_file():
+        raise GraderError(f"{out} holds no run ({DB_NAME} is missing)")
+    store = Store(out / DB_NAME)
+    try:
+        assignment = store.assignment()
+        if assignment is None:
+            raise GraderError(f"{out}: the run records no assignment")
+        written = exports.write_all(store, course, assignment, out)
+    finally:
+        store.close()
+    console.print(f"wrote {len(written)} files in {out}")
 
 
 def _assignment_of(notebook: Path, course: Course) -> str:

@@ -29,7 +29,13 @@ from autograder.engine.result import (
 )
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
-from autograder.sandbox.launcher import ExerciseAnswer, ExerciseRequest, Isolation, run_submission
+from autograder.sandbox.launcher import (
+    ExerciseAnswer,
+    ExerciseRequest,
+    Isolation,
+    Zygote,
+    run_submission,
+)
 
 DEFAULT_SEED = 2025
 
@@ -47,20 +53,24 @@ def grade_notebook(
     isolation: Isolation | None = None,
     seed: int = DEFAULT_SEED,
     on_result: Callable[[ExerciseResult], None] | None = None,
+    only: list[str] | None = None,
+    zygote: Zygote | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file. Problems with the file become an 'error' result, not exceptions.
 
     `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
-    what finished even if grading is cut short later.
+    what finished even if grading is cut short later. `only` restricts grading to those
+    exercises (a resumed or partial regrade); the result then holds just them.
     """
     started = time.monotonic()
     spec = course.config.assignment(assignment)
-    exercises = exercises_for(assignment, list(spec.exercises))
+    wanted = [e for e in spec.exercises if only is None or e in only]
+    exercises = exercises_for(assignment, wanted)
     base = {
         "assignment": assignment,
         "submission": str(path),
         "sha256": _sha256(path),
-        "max_points": spec.max_points,
+        "max_points": sum(spec.exercises[e].points for e in wanted),
         "seed": seed,
         "torch_version": torch.__version__,
         "device": "cpu",
@@ -101,6 +111,7 @@ def grade_notebook(
         isolation or Isolation(),
         files=support_files(course, assignment),
         on_answer=settle,
+        zygote=zygote,
     )
     results = [
         scored.get(e.id) or _unanswered(e, spec.exercises[e.id].points, "no answer")

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograder.config import Course
 from autograder.engine.result import SubmissionResult
 
 STATUS_STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "bold red"}
@@ -42,3 +43,27 @@ def print_result(result: SubmissionResult, console: Console) -> None:
         )
     if not result.confined:
         console.print("[bold yellow]warning:[/] student code ran without the sandbox")
+
+
+def print_gradebook(rows: list, course: Course, assignment: str, console: Console) -> None:
+    """The batch summary: one line per student with each exercise's points."""
+    spec = course.config.assignment(assignment)
+    table = Table(title=escape(f"{assignment}: {len(rows)} students"), title_justify="left")
+    table.add_column("student")
+    for exercise in spec.exercises:
+        table.add_column(exercise, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("status")
+    for row in rows:
+        cells = [
+            f"{row.exercises[e].points:g}" if e in row.exercises else "-" for e in spec.exercises
+        ]
+        status = row.submission.status
+        style = "green" if status == "graded" else "red"
+        table.add_row(
+            escape(row.submission.student),
+            *cells,
+            f"{row.total:g}/{spec.max_points:g}",
+            f"[{style}]{escape(status)}[/]",
+        )
+    console.print(table)

@@ -40,8 +40,14 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    answers = os.fdopen(int(sys.argv[1]), "wb", buffering=0)
-    message = protocol.read_message(sys.stdin.buffer, MAX_REQUEST)
+    serve(0, int(sys.argv[1]))
+
+
+def serve(request_fd: int, answer_fd: int) -> None:
+    """Read the request, confine, run, answer; never returns."""
+    answers = os.fdopen(answer_fd, "wb", buffering=0)
+    with os.fdopen(request_fd, "rb", closefd=False) as requests:
+        message = protocol.read_message(requests, MAX_REQUEST)
     if message is None:
         raise SystemExit("no request on stdin")
     request, arrays = message

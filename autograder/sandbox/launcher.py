@@ -16,6 +16,8 @@ import queue
 import shutil
 import signal
 import site
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -104,6 +106,7 @@ def run_submission(
     cell_seconds: int = 30,
     files: dict[str, str] | None = None,
     on_answer: Callable[[str, ExerciseAnswer], None] | None = None,
+    zygote: Zygote | None = None,
 ) -> ChildOutcome:
     """Run the cells once and answer every exercise, relaunching around crashes and stalls."""
     outcome = ChildOutcome(confined=isolation.confine, on_answer=on_answer)
@@ -112,7 +115,7 @@ def run_submission(
     while outcome.launches <= MAX_RELAUNCHES:
         outcome.launches += 1
         stopped_at = _launch_once(
-            cells, pending, limits, isolation, cell_seconds, skip, outcome, files or {}
+            cells, pending, limits, isolation, cell_seconds, skip, outcome, files or {}, zygote
         )
         if stopped_at is None:
             return outcome
@@ -143,6 +146,7 @@ def _launch_once(
     skip: set[int],
     outcome: ChildOutcome,
     files: dict[str, str],
+    zygote: Zygote | None,
 ) -> tuple[str, Any, dict[str, Any]] | None:
     """One child's life. None when it finished; else (phase, cell index or exercise id, reason)."""
     new_root = tempfile.mkdtemp(prefix="rnn-grader-root-")
@@ -166,15 +170,7 @@ def _launch_once(
         ],
         "confinement": _confinement(new_root, limits, isolation) if isolation.confine else None,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        pass_fds=(write_end,),
-        start_new_session=True,
-        env=_child_environment(),
-    )
+    process = zygote.spawn(write_end) if zygote else _fresh_child(write_end)
     os.close(write_end)
     events: queue.Queue = queue.Queue()
     max_bytes = limits.max_output_kb * 1024
@@ -185,24 +181,107 @@ def _launch_once(
     ]
     for reader in readers:
         reader.start()
-    try:
-        assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
         process.stdin.write(protocol.encode(request, arrays))
         process.stdin.close()
-    except BrokenPipeError:
-        pass
     try:
         return _follow(events, process, cell_seconds, limits, outcome)
     finally:
-        _kill_group(process)
+        process.kill()
         for reader in readers:
             reader.join(timeout=5)
         shutil.rmtree(new_root, ignore_errors=True)
 
 
+@dataclass
+class ChildProcess:
+    """A running child: its pipes, and how to end it (a whole session: it called setsid)."""
+
+    pid: int
+    stdin: Any
+    stdout: Any
+    stderr: Any
+    popen: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.popen is not None:
+            self.popen.wait()
+
+    def exit_code(self, wait: float = 0.0) -> int | None:
+        if self.popen is None:
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.popen.wait(timeout=wait) if wait else self.popen.poll()
+        return None
+
+
+def _fresh_child(answer_fd: int) -> ChildProcess:
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-m", "autograder.sandbox.child", str(answer_fd)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(answer_fd,),
+        start_new_session=True,
+        env=_child_environment(),
+    )
+    return ChildProcess(process.pid, process.stdin, process.stdout, process.stderr, process)
+
+
+class Zygote:
+    """One pre-loaded parent per worker (zygote.py): children start without importing torch."""
+
+    def __init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=_child_environment(),
+        )
+        theirs.close()
+        self.channel = ours
+
+    def spawn(self, answer_fd: int) -> ChildProcess:
+        if self.process.poll() is not None:
+            self.channel.close()
+            self._start()
+        request_r, request_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            socket.send_fds(self.channel, [b"x"], [request_r, out_w, err_w, answer_fd])
+            reply = self.channel.recv(4, socket.MSG_WAITALL)
+        finally:
+            for fd in (request_r, out_w, err_w):
+                os.close(fd)
+        if len(reply) != 4:
+            raise RuntimeError("the zygote did not start a child")
+        (pid,) = struct.unpack(">i", reply)
+        return ChildProcess(
+            pid, os.fdopen(request_w, "wb"), os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
+        )
+
+    def close(self) -> None:
+        self.channel.close()
+        self.process.kill()
+        self.process.wait()
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def _follow(
     events: queue.Queue,
-    process: subprocess.Popen,
+    process: ChildProcess,
     cell_seconds: int,
     limits: Limits,
     outcome: ChildOutcome,
@@ -217,7 +296,7 @@ def _follow(
             return (*phase, {"type": "Timeout", "message": _timeout_text(phase, cell_seconds)})
         if isinstance(item, Exception) or item is None:
             if item is None:
-                _wait_quietly(process)
+                process.exit_code(wait=10)
             reason = {"type": "ProcessDied", "message": _death_text(process, item)}
             if phase[0] == "start":
                 return ("start", None, reason)
@@ -248,11 +327,6 @@ def _follow(
             return None
 
 
-def _wait_quietly(process: subprocess.Popen) -> None:
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-
-
 def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
     if phase[0] == "cell":
         return f"the cell did not finish within {cell_seconds} s"
@@ -261,13 +335,15 @@ def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
     return "the notebook stopped responding"
 
 
-def _death_text(process: subprocess.Popen, item: Any) -> str:
+def _death_text(process: ChildProcess, item: Any) -> str:
     if isinstance(item, protocol.ProtocolError):
         return f"the notebook's process sent malformed data ({item})"
-    code = process.poll()
+    code = process.exit_code()
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
         return f"the process running your code was killed ({name})"
+    if code is None:
+        return "the process running your code ended unexpectedly"
     return f"the process running your code ended unexpectedly (exit status {code})"
 
 
@@ -288,12 +364,6 @@ def _drain(stream: Any, max_bytes: int, outcome: ChildOutcome, name: str) -> Non
             kept.extend(chunk[: max_bytes - len(kept)])
     text = kept.decode("utf-8", errors="replace")
     setattr(outcome, name, getattr(outcome, name) + text)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def _prefix_arrays(value: Any, prefix: str) -> Any:
