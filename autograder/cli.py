@@ -101,6 +101,33 @@ def build(
         console.print(f"{name}: student template -> {built.template_dir.relative_to(course.root)}")
 
 
+@app.command()
+@reports_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for the example class and its run")] = Path(
+        "demo-run"
+    ),
+    workers: Annotated[int | None, typer.Option(help="parallel workers (default: cores)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Build every assignment, grade a small example class of names_charlm, print the gradebook."""
+    import shutil
+
+    from autograder.demo import DEMO_ASSIGNMENT, write_class
+
+    course = Course.discover(config)
+    for name in course.config.assignments:
+        build_step.build(course, name, course.root / "dist")
+        console.print(f"built {name}: student_template/{name} and dist/{name}")
+    if out.exists():
+        shutil.rmtree(out)
+    submissions = write_class(course, out / "class")
+    console.print(f"wrote {len(submissions)} example submissions in {out / 'class'}")
+    grade(
+        out / "class", assignment=DEMO_ASSIGNMENT, out=out / "run", workers=workers, config=config
+    )
+
+
 @data_app.command("prepare")
 @reports_errors
 def data_prepare(
@@ -226,3 +253,7 @@ def _assignment_of(notebook: Path, course: Course) -> str:
         if candidate in course.config.assignments:
             return candidate
     raise GraderError(f"cannot tell which assignment {notebook.name} is for; pass --assignment")
+
+
+if __name__ == "__main__":
+    app()

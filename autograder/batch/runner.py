@@ -1,0 +1,259 @@
+"""Grade a whole class: workers in parallel, every result committed as it arrives, resumable.
+
+The main process owns the store; worker processes run the grading core (each with its own
+sandbox uid slot) and send back each exercise's result as JSON the moment it is scored. A worker
+that dies costs the submission it held, which is recorded as an error; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing as mp
+import os
+import queue
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder.batch.collect import collect
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from autograder.batch.store import Store
+from autograder.config import Course
+from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.errors import GraderError
+
+DB_NAME = "grades.sqlite"
+
+
+@dataclass
+class BatchSummary:
+    graded: int = 0
+    errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    changes: list[tuple[str, str, float | None, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Task:
+    source: str
+    student: str
+    path: str
+    only: list[str] | None
+
+
+def run_batch(
+    course: Course,
+    assignment: str,
+    path: Path,
+    run_dir: Path,
+    *,
+    workers: int | None = None,
+    regrade: bool = False,
+    only: list[str] | None = None,
+    console: Console | None = None,
+) -> BatchSummary:
+    """Collect, grade what is not graded yet (or everything with `regrade`), into RUN_DIR."""
+    console = console or Console(stderr=True)
+    spec = course.config.assignment(assignment)
+    for exercise in only or []:
+        if exercise not in spec.exercises:
+            raise GraderError(f"--only {exercise}: {assignment} has no such exercise")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(run_dir / DB_NAME)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    try:
+        store.bind_assignment(assignment)
+        for submission in collect(path, run_dir / "submissions"):
+            store.register(
+                submission.source,
+                submission.student,
+                str(submission.path) if submission.path else None,
+                submission.submitted_at.isoformat() if submission.submitted_at else None,
+                submission.late,
+                submission.superseded,
+                submission.error,
+            )
+        tasks = _tasks(store, list(spec.exercises), regrade, only)
+        summary = BatchSummary(skipped=sum(1 for s in store.submissions() if s.status != "pending"))
+        started = time.monotonic()
+        if tasks:
+            _grade_all(
+                course, assignment, tasks, store, workers or os.cpu_count() or 1, summary, console
+            )
+        summary.seconds = time.monotonic() - started
+        summary.changes = store.changes_since(started_at) if regrade else []
+        return summary
+    finally:
+        store.close()
+
+
+def _tasks(store: Store, exercises: list[str], regrade: bool, only: list[str] | None) -> list[Task]:
+    tasks = []
+    for submission in store.submissions():
+        if submission.superseded or submission.intake_error or submission.path is None:
+            continue
+        if regrade:
+            store.reset(submission.source)
+            todo = list(only) if only else None
+        elif submission.status != "pending":
+            continue
+        else:
+            done = store.graded_exercises(submission.source)
+            remaining = [e for e in exercises if e not in done]
+            todo = remaining if done else None
+        tasks.append(Task(submission.source, submission.student, submission.path, todo))
+    return tasks
+
+
+def _grade_all(
+    course: Course,
+    assignment: str,
+    tasks: list[Task],
+    store: Store,
+    workers: int,
+    summary: BatchSummary,
+    console: Console,
+) -> None:
+    context = mp.get_context("spawn")
+    inbox: mp.Queue = context.Queue()
+    outbox: mp.Queue = context.Queue()
+    for task in tasks:
+        inbox.put(task)
+    count = min(workers, len(tasks))
+    for _ in range(count):
+        inbox.put(None)
+    pool = {slot: _start(context, slot, course, assignment, inbox, outbox) for slot in range(count)}
+    holding: dict[int, Task] = {}
+    order = list(course.config.assignment(assignment).exercises)
+    by_source = {task.source: task for task in tasks}
+    columns = (
+        TextColumn("[bold]grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failures]} failed"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("grading", total=len(tasks), failures=0)
+        finished = 0
+        while finished < len(tasks):
+            try:
+                kind, slot, source, payload = outbox.get(timeout=1.0)
+            except queue.Empty:
+                finished += _replace_dead(
+                    pool, holding, store, summary, context, course, assignment, inbox, outbox
+                )
+                progress.update(bar, completed=finished, failures=summary.errors)
+                continue
+            task = by_source[source]
+            if kind == "start":
+                holding[slot] = task
+            elif kind == "exercise":
+                store.record_exercise(
+                    source, task.student, ExerciseResult.model_validate_json(payload)
+                )
+            elif kind == "done":
+                holding.pop(slot, None)
+                result = _merged(
+                    store, source, SubmissionResult.model_validate_json(payload), order
+                )
+                store.finish(source, result)
+                summary.graded += result.status == "graded"
+                summary.errors += result.status == "error"
+                finished += 1
+            elif kind == "crashed":
+                holding.pop(slot, None)
+                store.fail(source, payload)
+                summary.errors += 1
+                finished += 1
+            progress.update(bar, completed=finished, failures=summary.errors)
+    for process in pool.values():
+        process.join(timeout=10)
+
+
+def _merged(
+    store: Store, source: str, result: SubmissionResult, order: list[str]
+) -> SubmissionResult:
+    """The full result: every exercise committed for this submission, in grader.yaml's order.
+
+    A resumed or `--only` run grades some exercises; the others come from the store.
+    """
+    stored = store.exercise_rows(source)
+    exercises = [stored[e] for e in order if e in stored] or result.exercises
+    return result.model_copy(
+        update={
+            "exercises": exercises,
+            "points": round(sum(e.points for e in exercises), 4),
+            "max_points": sum(e.max_points for e in exercises),
+        }
+    )
+
+
+def _replace_dead(pool, holding, store, summary, context, course, assignment, inbox, outbox) -> int:
+    """Record the submission a dead worker held as an error, and start a new worker."""
+    lost = 0
+    for slot, process in list(pool.items()):
+        if process.is_alive() or process.exitcode == 0:
+            continue
+        task = holding.pop(slot, None)
+        if task is not None:
+            store.fail(task.source, f"the grader's worker died (exit code {process.exitcode})")
+            summary.errors += 1
+            lost += 1
+            inbox.put(None)
+            pool[slot] = _start(context, slot, course, assignment, inbox, outbox)
+    return lost
+
+
+def _start(context, slot: int, course: Course, assignment: str, inbox, outbox):
+    process = context.Process(
+        target=_worker,
+        args=(slot, str(course.config_path), assignment, inbox, outbox),
+        daemon=True,
+    )
+    process.start()
+    return process
+
+
+def _worker(slot: int, config_path: str, assignment: str, inbox, outbox) -> None:
+    """Grade tasks until the sentinel; die with the batch (PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from autograder.engine.grade import grade_notebook
+    from autograder.sandbox.launcher import Isolation, Zygote
+
+    course = Course(Path(config_path))
+    zygote = Zygote()
+    while (task := inbox.get()) is not None:
+        outbox.put(("start", slot, task.source, ""))
+        try:
+            result = grade_notebook(
+                course,
+                assignment,
+                Path(task.path),
+                isolation=Isolation(slot=slot),
+                only=task.only,
+                zygote=zygote,
+                on_result=lambda r, s=task.source: outbox.put(
+                    ("exercise", slot, s, r.model_dump_json())
+                ),
+            )
+            outbox.put(("done", slot, task.source, result.model_dump_json()))
+        except Exception as error:  # noqa: BLE001 - a grader bug costs this submission only
+            outbox.put(("crashed", slot, task.source, f"the grader failed: {error!r}"))
+    zygote.close()

@@ -1,0 +1,241 @@
+"""The run's record: a SQLite file in RUN_DIR that every finished result is committed to at once.
+
+Killing a batch (Ctrl-C, `kill -9`, power loss) loses at most the exercise being graded: each
+exercise result is its own transaction (WAL journal, synchronous=FULL), keyed by (submission,
+exercise), so a resumed run skips what finished and never writes a duplicate. Exports read only
+this store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.errors import GraderError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    source TEXT PRIMARY KEY,
+    student TEXT NOT NULL,
+    path TEXT,
+    submitted_at TEXT,
+    late INTEGER NOT NULL DEFAULT 0,
+    superseded INTEGER NOT NULL DEFAULT 0,
+    intake_error TEXT,
+    status TEXT NOT NULL DEFAULT 'pending',
+    message TEXT NOT NULL DEFAULT '',
+    result_json TEXT,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS exercises (
+    source TEXT NOT NULL REFERENCES submissions(source),
+    exercise TEXT NOT NULL,
+    points REAL NOT NULL,
+    max_points REAL NOT NULL,
+    status TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    graded_at TEXT NOT NULL,
+    PRIMARY KEY (source, exercise)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    student TEXT NOT NULL,
+    exercise TEXT NOT NULL,
+    before REAL,
+    after REAL NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    source: str
+    student: str
+    path: str | None
+    submitted_at: str | None
+    late: bool
+    superseded: bool
+    intake_error: str | None
+    status: str
+    message: str
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """One run directory's database. Only the batch's main process writes to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- the run's identity ---
+
+    def bind_assignment(self, assignment: str) -> None:
+        """A run directory belongs to one assignment; reusing it for another is a mistake."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='assignment'").fetchone()
+        if row is None:
+            with self.transaction() as db:
+                db.execute("INSERT INTO meta VALUES ('assignment', ?)", (assignment,))
+                db.execute("INSERT INTO meta VALUES ('created', ?)", (_now(),))
+        elif row[0] != assignment:
+            raise GraderError(
+                f"{self.path.parent} holds a run of {row[0]!r}, not {assignment!r}; "
+                "use another --out folder"
+            )
+
+    def assignment(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='assignment'").fetchone()
+        return row[0] if row else None
+
+    # --- submissions ---
+
+    def register(
+        self,
+        source: str,
+        student: str,
+        path: str | None,
+        submitted_at: str | None,
+        late: bool,
+        superseded: bool,
+        intake_error: str | None,
+    ) -> None:
+        """Record a submission found by intake; an existing row keeps its grading state."""
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO submissions
+                   (source, student, path, submitted_at, late, superseded, intake_error, status,
+                    message)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(source) DO UPDATE SET
+                     student=excluded.student, path=excluded.path,
+                     submitted_at=excluded.submitted_at, late=excluded.late,
+                     superseded=excluded.superseded, intake_error=excluded.intake_error""",
+                (
+                    source,
+                    student,
+                    path,
+                    submitted_at,
+                    int(late),
+                    int(superseded),
+                    intake_error,
+                    "superseded" if superseded else "error" if intake_error else "pending",
+                    intake_error or ("a newer submission counts" if superseded else ""),
+                ),
+            )
+
+    def submissions(self) -> list[StoredSubmission]:
+        rows = self.db.execute(
+            """SELECT source, student, path, submitted_at, late, superseded, intake_error, status,
+                      message FROM submissions ORDER BY student, source"""
+        ).fetchall()
+        return [
+            StoredSubmission(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    def graded_exercises(self, source: str) -> set[str]:
+        rows = self.db.execute("SELECT exercise FROM exercises WHERE source=?", (source,))
+        return {row[0] for row in rows}
+
+    # --- results ---
+
+    def record_exercise(self, source: str, student: str, result: ExerciseResult) -> None:
+        """Commit one exercise result now; a regrade that changes the points is logged."""
+        with self.transaction() as db:
+            before = db.execute(
+                "SELECT points FROM exercises WHERE source=? AND exercise=?", (source, result.id)
+            ).fetchone()
+            db.execute(
+                """INSERT INTO exercises VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(source, exercise) DO UPDATE SET points=excluded.points,
+                     max_points=excluded.max_points, status=excluded.status,
+                     result_json=excluded.result_json, graded_at=excluded.graded_at""",
+                (
+                    source,
+                    result.id,
+                    result.points,
+                    result.max_points,
+                    result.status,
+                    result.model_dump_json(),
+                    _now(),
+                ),
+            )
+            if before is not None and before[0] != result.points:
+                db.execute(
+                    "INSERT INTO changes VALUES (?, ?, ?, ?, ?)",
+                    (student, result.id, before[0], result.points, _now()),
+                )
+
+    def finish(self, source: str, result: SubmissionResult) -> None:
+        """Mark a submission complete, with its whole result (exercise rows already committed)."""
+        status = "error" if result.status == "error" else "graded"
+        with self.transaction() as db:
+            db.execute(
+                """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?
+                   WHERE source=?""",
+                (status, result.message, result.model_dump_json(), _now(), source),
+            )
+
+    def fail(self, source: str, message: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE submissions SET status='error', message=?, finished_at=? WHERE source=?",
+                (message, _now(), source),
+            )
+
+    def reset(self, source: str) -> None:
+        """Make a gradable submission pending again, for a regrade."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE submissions SET status='pending', finished_at=NULL WHERE source=? "
+                "AND superseded=0 AND intake_error IS NULL",
+                (source,),
+            )
+
+    def exercise_rows(self, source: str) -> dict[str, ExerciseResult]:
+        rows = self.db.execute(
+            "SELECT exercise, result_json FROM exercises WHERE source=?", (source,)
+        ).fetchall()
+        return {row[0]: ExerciseResult.model_validate_json(row[1]) for row in rows}
+
+    def submission_result(self, source: str) -> SubmissionResult | None:
+        row = self.db.execute(
+            "SELECT result_json FROM submissions WHERE source=?", (source,)
+        ).fetchone()
+        return SubmissionResult.model_validate_json(row[0]) if row and row[0] else None
+
+    def changes_since(self, moment: str) -> list[tuple[str, str, float | None, float]]:
+        rows = self.db.execute(
+            "SELECT student, exercise, before, after FROM changes WHERE at >= ? ORDER BY student",
+            (moment,),
+        ).fetchall()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM submissions GROUP BY status")
+        return dict(rows.fetchall())
