@@ -41,6 +41,8 @@ class Gradescope(_Strict):
 
 class Exercise(_Strict):
     points: float = Field(gt=0, description="points for a fully correct answer")
+    wall_seconds: PositiveInt | None = Field(None, description="overrides limits.wall_seconds")
+    cpu_seconds: PositiveInt | None = Field(None, description="overrides limits.cpu_seconds")
 
 
 class Assignment(_Strict):

@@ -91,7 +91,13 @@ def grade_notebook(
     submission = intake(notebook)
     plans = {e.id: e.plan(np.random.default_rng(exercise_seed(seed, e.id))) for e in exercises}
     requests = [
-        ExerciseRequest(e.id, list(plans[e.id].probes.values()), plans[e.id].arrays)
+        ExerciseRequest(
+            e.id,
+            list(plans[e.id].probes.values()),
+            plans[e.id].arrays,
+            spec.exercises[e.id].wall_seconds,
+            spec.exercises[e.id].cpu_seconds,
+        )
         for e in exercises
     ]
     by_id = {e.id: e for e in exercises}

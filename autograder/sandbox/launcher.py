@@ -52,6 +52,8 @@ class ExerciseRequest:
     id: str
     probes: list[dict[str, Any]]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    wall_seconds: int | None = None  # None: the course's limits
+    cpu_seconds: int | None = None
 
 
 @dataclass
@@ -163,8 +165,8 @@ def _launch_once(
             {
                 "id": exercise.id,
                 "probes": [_prefix_arrays(probe, exercise.id) for probe in exercise.probes],
-                "wall_seconds": limits.wall_seconds,
-                "cpu_seconds": limits.cpu_seconds,
+                "wall_seconds": exercise.wall_seconds or limits.wall_seconds,
+                "cpu_seconds": exercise.cpu_seconds or limits.cpu_seconds,
             }
             for exercise in exercises
         ],
@@ -185,7 +187,8 @@ def _launch_once(
         process.stdin.write(protocol.encode(request, arrays))
         process.stdin.close()
     try:
-        return _follow(events, process, cell_seconds, limits, outcome)
+        walls = {e.id: e.wall_seconds or limits.wall_seconds for e in exercises}
+        return _follow(events, process, cell_seconds, limits, outcome, walls)
     finally:
         process.kill()
         for reader in readers:
@@ -285,6 +288,7 @@ def _follow(
     cell_seconds: int,
     limits: Limits,
     outcome: ChildOutcome,
+    walls: dict[str, int],
 ) -> tuple[str, Any, dict[str, Any]] | None:
     phase: tuple[str, Any] = ("start", None)
     startup = 60.0
@@ -314,7 +318,8 @@ def _follow(
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "exercise_start":
             phase = ("exercise", header.get("id"))
-            deadline = time.monotonic() + limits.wall_seconds + 2 * MARGIN_SECONDS
+            wall = walls.get(header.get("id"), limits.wall_seconds)
+            deadline = time.monotonic() + wall + 2 * MARGIN_SECONDS
         elif event == "exercise_result" and phase == ("exercise", header.get("id")):
             outcome.settle(
                 header["id"],
