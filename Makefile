@@ -21,7 +21,7 @@ demo: setup
 	$(BIN)/rnn-grader data prepare --from $(RAW_DATA) --to $(DATA_DIR)
 	$(BIN)/rnn-grader data check $(DATA_DIR)
 	$(BIN)/rnn-grader sync --check
-	$(BIN)/rnn-grader build
+	RNN_GRADER_DATA=$(abspath $(DATA_DIR)) $(BIN)/rnn-grader demo
 
 test: setup
 	$(BIN)/ruff check .
