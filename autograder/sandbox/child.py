@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -54,6 +55,8 @@ def serve(request_fd: int, answer_fd: int) -> None:
     torch.set_num_threads(int(request.get("threads", 1)))
     if request.get("confinement"):
         confine.enter(confine.Confinement.from_json(request["confinement"]))
+    else:  # unconfined (engine tests only): still never write into the grader's folder
+        os.chdir(tempfile.mkdtemp(prefix="rnn-grader-work-"))
     _write_support_files(request.get("files", {}))
     protocol.write_message(answers, {"event": "ready", "pid": os.getpid()})
     namespace, history = run_cells(request, answers)

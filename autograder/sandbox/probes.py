@@ -282,6 +282,8 @@ def _load_state(module: torch.nn.Module, inputs: dict[str, Any], prefix: str) ->
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            return (tuple(value.shape), str(value.dtype))
         return value.detach().clone().cpu().numpy().tobytes()
     if isinstance(value, np.ndarray):
         return value.tobytes()
