@@ -19,6 +19,7 @@ from autograder.engine.grade import grade_notebook
 from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_gradebook, print_result
 from autograder.errors import GraderError
+from autograder.gradescope.package import build_gradescope_zip
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
@@ -98,7 +99,11 @@ def build(
     dist_root = dist if dist.is_absolute() else course.root / dist
     for name in _selected(course, assignment):
         built = build_step.build(course, name, dist_root)
-        console.print(f"{name}: student template -> {built.template_dir.relative_to(course.root)}")
+        gradescope = build_gradescope_zip(course, name, dist_root)
+        console.print(
+            f"{name}: student template -> {built.template_dir.relative_to(course.root)}, "
+            f"Gradescope autograder -> {gradescope}"
+        )
 
 
 @app.command()
@@ -118,7 +123,8 @@ def demo(
     course = Course.discover(config)
     for name in course.config.assignments:
         build_step.build(course, name, course.root / "dist")
-        console.print(f"built {name}: student_template/{name} and dist/{name}")
+        build_gradescope_zip(course, name, course.root / "dist")
+        console.print(f"built {name}: student_template/{name}, dist/{name}/gradescope.zip")
     if out.exists():
         shutil.rmtree(out)
     submissions = write_class(course, out / "class")

@@ -1,0 +1,152 @@
+"""Gradescope's results.json from a graded submission: one test per check, written atomically.
+
+The format is Gradescope's "Autograder Specifications" (score, execution_time, output, visibility,
+stdout_visibility, extra_data, tests). Each check of each exercise becomes one test worth its
+share of the exercise's points, so students see which check failed and why, and the visibility
+of hidden checks is the course's choice (grader.yaml, `gradescope`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
+
+#: The run's own log (stdout) is for instructors: it names hidden checks and their messages.
+STDOUT_VISIBILITY = "hidden"
+#: Enough cell problems to point a student at the first mistakes, few enough to stay readable.
+MAX_LISTED_CELLS = 10
+DATA_NOTE = (
+    "(The course data is not available while grading, so cells that load data, train or sample "
+    "are expected to fail or be skipped; only the graded functions and classes count.)"
+)
+
+
+def to_gradescope(
+    result: SubmissionResult, public_visibility: str, hidden_visibility: str
+) -> dict[str, Any]:
+    """The results.json document for `result`, with the course's visibility settings."""
+    tests: list[dict[str, Any]] = []
+    for number, exercise in enumerate(result.exercises, start=1):
+        tests.extend(_exercise_tests(exercise, number, public_visibility, hidden_visibility))
+    return {
+        "score": round(result.points, 4),
+        "execution_time": max(0, round(result.seconds)),
+        "output": summary(result),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
+        # The summary says only what public checks say, so it is as visible as they are.
+        "visibility": public_visibility,
+        "stdout_visibility": STDOUT_VISIBILITY,
+        "extra_data": {
+            "assignment": result.assignment,
+            "status": result.status,
+            "max_points": result.max_points,
+            "sha256": result.sha256,
+            "seed": result.seed,
+            "torch_version": result.torch_version,
+            "confined": result.confined,
+        },
+        "tests": tests,
+    }
+
+
+def _exercise_tests(
+    exercise: ExerciseResult, number: int, public_visibility: str, hidden_visibility: str
+) -> list[dict[str, Any]]:
+    """One test per check, each worth the exercise's points times its share of the weights."""
+    tests = []
+    shares = _shares(exercise)
+    for index, (check, share) in enumerate(zip(exercise.checks, shares, strict=True), start=1):
+        tests.append(
+            {
+                "name": f"{exercise.id}: {check.description}",
+                "number": f"{number}.{index}",
+                "score": share if check.passed else 0.0,
+                "max_score": share,
+                "status": "passed" if check.passed else "failed",
+                "output": _check_output(check),
+                "visibility": hidden_visibility if check.hidden else public_visibility,
+            }
+        )
+    return tests
+
+
+def _shares(exercise: ExerciseResult) -> list[float]:
+    """Each check's points, rounded, the last one taking the rest: they add up to the maximum."""
+    total_weight = sum(check.weight for check in exercise.checks)
+    if not total_weight:  # no checks: the engine scores such an exercise 0 of its points
+        return [0.0] * len(exercise.checks)
+    shares = [
+        round(exercise.max_points * check.weight / total_weight, 4)
+        for check in exercise.checks[:-1]
+    ]
+    return [*shares, round(exercise.max_points - sum(shares), 4)]
+
+
+def _check_output(check: CheckResult) -> str:
+    if check.passed:
+        return "passed"
+    lines = [check.message or "failed"]
+    if check.expected is not None:
+        lines.append(f"expected: {check.expected}")
+    if check.actual is not None:
+        lines.append(f"got: {check.actual}")
+    return "\n".join(lines)
+
+
+def summary(result: SubmissionResult) -> str:
+    """What concerns the whole submission, without revealing any hidden check."""
+    if result.status == "error":
+        return f"Your submission could not be graded: {result.message}"
+    public = [c for e in result.exercises for c in e.checks if not c.hidden]
+    lines = [f"Public checks passed: {sum(c.passed for c in public)} of {len(public)}."]
+    broken = [e for e in result.exercises if e.status == "error"]
+    if broken:
+        lines.append("Exercises that could not be graded:")
+        lines += [f"  {e.id}: {e.message}" for e in broken]
+    if result.cell_problems:
+        lines.append(f"Cells that raised an error while grading ({len(result.cell_problems)}):")
+        for problem in result.cell_problems[:MAX_LISTED_CELLS]:
+            where = f"cell {problem.cell}" + (f", line {problem.line}" if problem.line else "")
+            lines.append(f"  {where}: {problem.kind}: {problem.message}")
+        if len(result.cell_problems) > MAX_LISTED_CELLS:
+            lines.append(f"  ... and {len(result.cell_problems) - MAX_LISTED_CELLS} more")
+    if result.skipped_cells:
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for cell, reason in sorted(result.skipped_cells.items()):
+            by_reason[reason].append(str(cell))
+        lines.append("Cells not run while grading:")
+        lines += [f"  {', '.join(cells)}: {reason}" for reason, cells in by_reason.items()]
+    if result.cell_problems or result.skipped_cells:
+        lines.append(DATA_NOTE)
+    return "\n".join(lines)
+
+
+def write_results(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` in one step, so that Gradescope never reads a half-written file.
+
+    The grader rewrites results.json after every exercise; a run killed at the time limit
+    between two writes must leave the previous complete file, never a truncated one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, ensure_ascii=False, allow_nan=False)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,220 @@
+"""Gradescope's entry point: grade /autograder/submission, write /autograder/results/results.json.
+
+`run_autograder` starts this as root for every submission. The course comes from
+/autograder/source (the unpacked zip); the student's code runs in the sandbox as an unprivileged
+user that cannot see /autograder. results.json is rewritten after every exercise, with the
+exercises still to come at 0 as "not graded yet": when Gradescope's time limit stops the run,
+the file already holds every exercise that finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from rich.console import Console
+
+from autograder.config import Course
+from autograder.engine.exercise import Exercise
+from autograder.engine.grade import DEFAULT_SEED, grade_notebook
+from autograder.engine.report import print_result
+from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
+from autograder.errors import GraderError
+from autograder.exercises import exercises_for
+from autograder.gradescope.package import ASSIGNMENT_FILE
+from autograder.gradescope.results import to_gradescope, write_results
+from autograder.sandbox.launcher import Isolation
+
+PENDING = "not graded yet (time limit)"
+
+
+def main(root: Path = Path("/autograder")) -> int:
+    """Grade the submission under `root` and write its results.json.
+
+    Returns 0 once results.json describes the submission, whatever its score (a bad submission
+    included); 1 when the autograder itself is broken, with results.json saying so.
+    """
+    results_path = root / "results" / "results.json"
+    try:
+        course = Course(root / "source" / "grader.yaml")
+        progress = Progress(course, read_assignment(root / "source"), results_path)
+    except GraderError as error:
+        write_results(results_path, misconfigured(str(error)))
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        notebook = find_notebook(root / "submission", progress.assignment)
+        progress.accept(notebook)
+    except GraderError as error:
+        progress.publish(progress.so_far(str(error), status="error", message=str(error)))
+        print(f"submission refused: {error}")
+        return 0
+    progress.publish(progress.so_far(PENDING))
+    try:
+        result = grade_notebook(course, progress.assignment, notebook, on_result=progress.record)
+    except Exception as error:
+        traceback.print_exc()
+        reason = f"not graded: the autograder failed ({type(error).__name__}: {error})"
+        progress.publish(progress.so_far(reason))
+        return 1
+    progress.publish(result)
+    print_result(result, Console(width=120))
+    return 0
+
+
+@dataclass
+class Progress:
+    """The submission's results so far, complete enough to publish at any moment."""
+
+    course: Course
+    assignment: str
+    results_path: Path
+    submission: Path | None = None
+    sha256: str = ""
+    started: float = field(default_factory=time.monotonic)
+    finished: dict[str, ExerciseResult] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        spec = self.course.config.assignment(self.assignment)
+        self.points = {name: exercise.points for name, exercise in spec.exercises.items()}
+        self.exercises = exercises_for(self.assignment, list(spec.exercises))
+
+    def accept(self, notebook: Path) -> None:
+        """The notebook to grade, fingerprinted once: results name the exact file graded."""
+        self.submission = notebook
+        self.sha256 = hashlib.sha256(notebook.read_bytes()).hexdigest()
+
+    def record(self, exercise: ExerciseResult) -> None:
+        """Keep one scored exercise and publish at once: the next one may never finish."""
+        self.finished[exercise.id] = exercise
+        self.publish(self.so_far(PENDING))
+
+    def so_far(
+        self, reason: str, status: Literal["graded", "error"] = "graded", message: str = ""
+    ) -> SubmissionResult:
+        """The finished exercises, and the others at 0 with `reason`."""
+        exercises = [
+            self.finished.get(e.id) or unfinished(e, self.points[e.id], reason)
+            for e in self.exercises
+        ]
+        return SubmissionResult(
+            assignment=self.assignment,
+            submission=str(self.submission or ""),
+            sha256=self.sha256,
+            status=status,
+            message=message,
+            points=round(sum(e.points for e in exercises), 4),
+            max_points=sum(self.points.values()),
+            exercises=exercises,
+            seed=DEFAULT_SEED,
+            torch_version=torch.__version__,
+            device="cpu",
+            confined=Isolation().confine,
+            seconds=round(time.monotonic() - self.started, 3),
+        )
+
+    def publish(self, result: SubmissionResult) -> None:
+        visibility = self.course.config.gradescope
+        document = to_gradescope(result, visibility.public_visibility, visibility.hidden_visibility)
+        write_results(self.results_path, document)
+
+
+def unfinished(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
+    """An exercise without a score yet: every check listed, failed, with the reason."""
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        points=0.0,
+        max_points=points,
+        status="error",
+        message=reason,
+        checks=[
+            CheckResult(
+                name=check.name,
+                description=check.description,
+                hidden=check.hidden,
+                passed=False,
+                weight=check.weight,
+                message=reason,
+            )
+            for check in exercise.checks
+        ],
+    )
+
+
+def read_assignment(source: Path) -> str:
+    """The assignment this zip grades, written into it by package.py."""
+    path = source / ASSIGNMENT_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise GraderError(
+            f"{path} is missing: build the autograder zip with `rnn-grader build`"
+        ) from None
+
+
+def find_notebook(folder: Path, assignment: str) -> Path:
+    """The one notebook of the submission; anything else is the student's to fix, said plainly."""
+    wanted = f"{assignment}.ipynb"
+    if not folder.is_dir():
+        raise GraderError(f"no submission was found; submit your completed {wanted}")
+    paths = sorted(
+        path for path in folder.rglob("*") if not _ignored(path.relative_to(folder).parts)
+    )
+    notebooks = [path for path in paths if path.suffix.lower() == ".ipynb" and not path.is_dir()]
+    names = [path.relative_to(folder).as_posix() for path in notebooks]
+    if not notebooks:
+        found = [p.relative_to(folder).as_posix() for p in paths if not p.is_dir()]
+        listing = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "") or "no files"
+        raise GraderError(
+            f"your submission holds no notebook (.ipynb), only: {listing}; submit your "
+            f"completed {wanted}"
+        )
+    if len(notebooks) > 1:
+        raise GraderError(
+            f"your submission holds {len(notebooks)} notebooks ({', '.join(names)}); "
+            f"submit exactly one, your completed {wanted}"
+        )
+    notebook = notebooks[0]
+    # A link could name any file the grader (root) may read, such as the master notebook.
+    if notebook.is_symlink() or not notebook.resolve().is_relative_to(folder.resolve()):
+        raise GraderError(f"{names[0]} is a link, not a notebook; submit the notebook file itself")
+    return notebook
+
+
+def _ignored(parts: tuple[str, ...]) -> bool:
+    """Editor checkpoints, macOS resource forks and other hidden files are not submissions."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
+def misconfigured(message: str) -> dict:
+    """results.json for an autograder that cannot grade at all: the instructor must act."""
+    return {
+        "score": 0.0,
+        "output": f"The autograder is not set up correctly; tell your instructor.\n{message}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """`python -m autograder.gradescope.run [--root DIR]`; DIR stands in for /autograder."""
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.gradescope.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--root", type=Path, default=Path("/autograder"), help="default: /autograder"
+    )
+    return main(parser.parse_args(argv).root)
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())
