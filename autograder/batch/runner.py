@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.batch.collect import collect
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from autograder.batch.collect import collect
 from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult

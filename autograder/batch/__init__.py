@@ -1,0 +1,1 @@
+"""Batch grading: a whole class's submissions, from a folder or an LMS download, in one run."""
