@@ -89,7 +89,7 @@ def grade_notebook(
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
-    plans = {e.id: e.plan(np.random.default_rng(exercise_seed(seed, e.id))) for e in exercises}
+    plans = _plans(exercises, seed)
     requests = [
         ExerciseRequest(
             e.id,
@@ -149,6 +149,17 @@ def _require_assignment(notebook, assignment: str, course: Course) -> None:
     named = notebook.get("metadata", {}).get("otter", {}).get("assignment_name")
     if named and named != assignment and named in course.config.assignments:
         raise GraderError(f"this is the notebook of the assignment {named!r}, not {assignment!r}")
+
+
+def _plans(exercises: list[Exercise], seed: int) -> dict[str, Plan]:
+    """Every exercise's plan. One thread: the reference models are tiny, and on a shared machine
+    torch's thread pool makes them slower, not faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {e.id: e.plan(np.random.default_rng(exercise_seed(seed, e.id))) for e in exercises}
+    finally:
+        torch.set_num_threads(threads)
 
 
 def support_files(course: Course, assignment: str) -> dict[str, str]:

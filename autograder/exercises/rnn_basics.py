@@ -7,12 +7,14 @@ The course defines two classes named `RNN`: the one-hot cell of part 1 (three re
 arguments) and the embedding model of part 2 (four); `target(..., arity=n)` picks the right one.
 
 The API exercises (rnn_forward, lstm_forward, packed_gru) take PyTorch layers as arguments. The
-probes cannot build a `torch.nn` layer in the child yet, so they pass the layers the notebook's
-given cells create (`rnn = nn.RNN(256, 512)`, `lstm = nn.LSTM(256, 512)` and the two-layer
-bidirectional `gru`) and take the reference from the same layer called directly, time-major,
-from a zero state. The `gru` is in training mode with dropout between its layers, so only its
-first layer (which dropout never touches) is compared exactly; its top layer is checked through
-properties that hold under any dropout mask.
+probes have the child build small stock layers (`torch_module` arguments: 1 to 3 layers, one or
+two directions, relu or bias-free variants, dropout between layers in eval mode so values are
+exact) with weights the grader chose, and compare the results with `solutions.rnn_basics.api` run
+here on identical layers. The course-sized layers (nn.RNN(256, 512), nn.LSTM(256, 512)) keep the
+child's own initial weights and are checked for shapes and weight-free facts only; a layer and a
+batch on the "meta" device check that the initial state follows the batch's device; one GRU in
+training mode is checked only through what dropout cannot change. Nothing relies on the layers
+the notebook's given cells create.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from autograder.engine.checks import (
     expect_dtype,
     expect_shape,
     expect_tensor,
+    explain_error,
 )
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import (
@@ -41,6 +44,7 @@ from autograder.exercises.common import (
     expect_tensor_equal,
     module_probe,
     reference_grads,
+    state_arrays,
     target,
     to_numpy,
 )
@@ -169,6 +173,7 @@ def onehot_empty_string(ctx: Context) -> None:
 
 def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
     plan = Plan()
+    torch.manual_seed(0)  # the weights of "init" and "meta" go into the plan: same seed, same plan
     module_probe(
         plan,
         "init",
@@ -839,150 +844,307 @@ def embed_batch_device(ctx: Context) -> None:
     )
 
 
-# --- the notebook's layers, for rnn_forward / lstm_forward / packed_gru -----------------------------
+# --- stock torch layers with the grader's weights, for rnn_forward / lstm_forward / packed_gru ----
 
-LAYER_CLASSES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-EMBED, HIDDEN = api.embedding_size, api.hidden_size
+#: A layer's keyword arguments, the batch size and the sequence length.
+Case = tuple[dict[str, Any], int, int]
 
-
-def _layer_probe(plan: Plan, name: str) -> None:
-    plan.probes[f"layer.{name}"] = {"kind": "value", "target": target(name)}
-
-
-def _expect_layer(ctx: Context, name: str) -> None:
-    """The notebook's given layer is there, so the reference calls can run."""
-    value = ctx.answer(f"layer.{name}").value()
-    expect(
-        value.meta.get("class") == LAYER_CLASSES[name],
-        f"the grader runs your function with the notebook's `{name}` layer, made by the given "
-        f"cell `{name} = nn.{LAYER_CLASSES[name]}(...)`; keep that cell as given",
-        actual=value.describe(),
-    )
+COURSE_LAYER = {"input_size": api.embedding_size, "hidden_size": api.hidden_size}
+COURSE_BATCH, COURSE_LENGTH = 10, 20
 
 
-def _reference(ctx: Context, key: str) -> Value:
+def _stock_layer(kind: str, kwargs: dict[str, Any], seed: int) -> torch.nn.Module:
+    """The grader's copy of torch.nn.<kind>(**kwargs): seeded default weights, eval mode."""
+    torch.manual_seed(seed)
+    return getattr(torch.nn, kind)(**kwargs).eval()
+
+
+def _layer_arg(
+    plan: Plan,
+    key: str,
+    kind: str,
+    kwargs: dict[str, Any],
+    reference: torch.nn.Module | None = None,
+    *,
+    mode: str = "eval",
+    device: str | None = None,
+) -> dict[str, Any]:
+    """The argument that has the child build the same stock layer with the reference's weights.
+
+    Without a reference the child keeps the layer's own (seeded) initial weights: enough for
+    shapes and for facts that hold for any weights.
+    """
+    spec: dict[str, Any] = {"torch_module": kind, "kwargs": dict(kwargs), "mode": mode}
+    if device is not None:
+        spec["kwargs"]["device"] = device
+    if reference is not None:
+        spec["state"] = state_arrays(plan, f"{key}.layer", reference)
+    return spec
+
+
+def _sizes(kwargs: dict[str, Any]) -> tuple[int, int, int]:
+    """(num_layers * num_dirs, num_dirs, hidden_size) of a layer made with these arguments."""
+    dirs = 2 if kwargs.get("bidirectional") else 1
+    return int(kwargs.get("num_layers", 1)) * dirs, dirs, int(kwargs["hidden_size"])
+
+
+def _describe_layer(kind: str, kwargs: dict[str, Any], batch: int, length: int) -> str:
+    layers = int(kwargs.get("num_layers", 1))
+    text = f"a {layers}-layer {'bidirectional ' if kwargs.get('bidirectional') else ''}nn.{kind}"
+    text += f" (hidden_size {kwargs['hidden_size']}"
+    if kwargs.get("nonlinearity") == "relu":
+        text += ", relu"
+    if kwargs.get("bias") is False:
+        text += ", no bias"
+    sequences = "one sequence" if batch == 1 else f"{batch} sequences"
+    return text + f") on {sequences} of length {length}"
+
+
+def _embedded_batch(rng: np.random.Generator, batch: int, length: int, size: int) -> np.ndarray:
+    return rng.standard_normal((batch, length, size)).astype(np.float32)
+
+
+def _tensor_items(value: Value, what: str) -> list[Value]:
+    """Every tensor in a (possibly nested) returned tuple, each checked to be a tensor."""
+    if value.type in {"tuple", "list"}:
+        return [t for item in value.items() for t in _tensor_items(item, what)]
+    expect_tensor(value, what)
+    return [value]
+
+
+def _off_cpu_result(ctx: Context, key: str, function: str, cpu_key: str) -> Value:
+    """The result of a call on a layer and a batch that live off the CPU (as on a GPU).
+
+    `cpu_key` is a call on a like layer on the CPU: if that fails too, its error is the news.
+    """
+    ctx.answer(cpu_key).require_ok()
     answer = ctx.answer(key)
     if not answer.raw.get("ok"):
         raise CheckFailure(
-            "the notebook's given layer could not be run on the grader's batch; keep the given "
-            "cells that create rnn, lstm and gru unchanged"
+            f"{function} works on the CPU but fails when the layer and batch_emb live on "
+            "another device (as on a GPU): create the zero initial state on batch_emb's "
+            "device, for example with batch_emb.new_zeros(...) or device=batch_emb.device; "
+            + explain_error(answer.raw.get("error") or {})
         )
     return answer.value()
 
 
-def _batch(rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
-    return rng.standard_normal((batch, length, EMBED)).astype(np.float32)
+def _expect_on_device(values: list[Value], function: str) -> None:
+    for value in values:
+        expect(
+            value.type == "tensor" and value.device == "meta",
+            f"the results of {function} should stay on the device of the layer and the batch",
+            expected="the batch's device",
+            actual=value.describe(),
+        )
 
 
-def _time_major(plan: Plan, key: str, x: np.ndarray) -> dict[str, Any]:
-    return plan.array(f"{key}.tm", np.ascontiguousarray(x.transpose(1, 0, 2)))
+def _expect_graph(values: list[Value], function: str) -> None:
+    expect(
+        all(bool(value.meta.get("requires_grad")) for value in values),
+        f"the results of {function} do not require grad, so the layer could not be trained "
+        "through them: call the layer without torch.no_grad() and do not detach",
+    )
+
+
+def _expect_unchanged(ctx: Context, keys: tuple[str, ...], function: str) -> None:
+    for key in keys:
+        ctx.answer(key).require_ok()
+        expect(
+            not set(ctx.answer(key).raw.get("mutated") or []) - {0},
+            f"{function} changed a tensor it was given (an in-place transpose_?); use "
+            "transpose, which returns a new view",
+        )
+
+
+def _forward_plan(
+    rng: np.random.Generator, kind: str, function: str, cases: dict[str, Case]
+) -> Plan:
+    """rnn_forward / lstm_forward: the course's layer (shapes), seeded cases and a meta layer."""
+    plan = Plan()
+    course = _embedded_batch(rng, COURSE_BATCH, COURSE_LENGTH, api.embedding_size)
+    plan.probes["course"] = _call(
+        function,
+        [_layer_arg(plan, "course", kind, COURSE_LAYER), plan.array("course", course)],
+        seed=_seed(rng),
+    )
+    run = getattr(api, function)
+    for key, (kwargs, batch, length) in cases.items():
+        reference = _stock_layer(kind, kwargs, _seed(rng))
+        x = _embedded_batch(rng, batch, length, kwargs["input_size"])
+        layer = _layer_arg(plan, key, kind, kwargs, reference)
+        plan.probes[key] = _call(function, [layer, plan.array(key, x)])
+        with torch.no_grad():
+            plan.expected[key] = to_numpy(run(reference, torch.from_numpy(x)))
+        plan.expected[f"{key}.what"] = _describe_layer(kind, kwargs, batch, length)
+    meta = {"input_size": 6, "hidden_size": 5, "num_layers": 2, "bidirectional": True}
+    plan.arrays["meta"] = _embedded_batch(rng, 3, 4, 6)
+    plan.probes["meta"] = _call(
+        function,
+        [
+            _layer_arg(plan, "meta", kind, meta, device="meta"),
+            {"array": "meta", "device": "meta"},
+        ],
+    )
+    return plan
 
 
 # --- rnn_forward ------------------------------------------------------------------------------------
 
-FORWARD_CASES = {"course": (10, 20), "small": (3, 5), "one": (1, 1)}
+FORWARD_CASES: dict[str, Case] = {
+    "layers": ({"input_size": 8, "hidden_size": 16, "num_layers": 2, "bidirectional": True}, 3, 5),
+    "deep": ({"input_size": 6, "hidden_size": 10, "num_layers": 3, "dropout": 0.3}, 4, 7),
+    "relu": (
+        {
+            "input_size": 5,
+            "hidden_size": 7,
+            "num_layers": 2,
+            "bidirectional": True,
+            "nonlinearity": "relu",
+            "dropout": 0.5,
+        },
+        2,
+        6,
+    ),
+    "nobias": ({"input_size": 12, "hidden_size": 20, "bias": False}, 5, 3),
+    "single": ({"input_size": 4, "hidden_size": 9, "num_layers": 3, "bidirectional": True}, 1, 1),
+}
 
 
 def _rnn_forward_plan(rng: np.random.Generator) -> Plan:
-    plan = Plan()
-    _layer_probe(plan, "rnn")
-    _layer_probe(plan, "gru")
-    for key, (batch, length) in FORWARD_CASES.items():
-        x = _batch(rng, batch, length)
-        plan.probes[key] = _call("rnn_forward", [target("rnn"), plan.array(key, x)])
-        zeros = plan.array(f"{key}.h0", np.zeros((1, batch, HIDDEN), np.float32))
-        plan.probes[f"ref.{key}"] = _call("rnn", [_time_major(plan, key, x), zeros])
-    x = _batch(rng, 3, 4)
-    plan.probes["gru"] = _call("rnn_forward", [target("gru"), plan.array("gru", x)])
-    zeros = plan.array("gru.h0", np.zeros((4, 3, HIDDEN), np.float32))
-    plan.probes["ref.gru"] = _call("gru", [_time_major(plan, "gru", x), zeros], seed=1)
-    plan.probes["gru"]["seed"] = 1
+    plan = _forward_plan(rng, "RNN", "rnn_forward", FORWARD_CASES)
+    # The notebook's hand example: nn.RNN(1, 1) with weight_ih 1, weight_hh 0.5, no bias.
+    hand = torch.nn.RNN(1, 1).eval()
+    with torch.no_grad():
+        hand.weight_ih_l0.fill_(1.0)
+        hand.weight_hh_l0.fill_(0.5)
+        hand.bias_ih_l0.zero_()
+        hand.bias_hh_l0.zero_()
+    x = np.array([[[1.0], [0.0]], [[0.5], [-1.0]]], np.float32)
+    layer = _layer_arg(plan, "hand", "RNN", {"input_size": 1, "hidden_size": 1}, hand)
+    plan.probes["hand"] = _call("rnn_forward", [layer, plan.array("hand", x)])
+    with torch.no_grad():
+        plan.expected["hand"] = to_numpy(api.rnn_forward(hand, torch.from_numpy(x)))
     return plan
 
 
+def _forward_result(ctx: Context, key: str) -> tuple[Value, Value]:
+    states, h_n = _items(ctx.answer(key).value(), 2, "rnn_forward")
+    expect_tensor(states, "hidden_states")
+    expect_tensor(h_n, "h_n")
+    return states, h_n
+
+
+def _expect_forward_values(ctx: Context, key: str) -> None:
+    what = ctx.expected(f"{key}.what")
+    expected_states, expected_h_n = ctx.expected(key)
+    states, h_n = _forward_result(ctx, key)
+    expect_tensor_close(states, expected_states, f"hidden_states for {what}")
+    expect_tensor_close(h_n, expected_h_n, f"h_n for {what}")
+
+
 @check(
-    "returns hidden_states (20, 10, 512) and h_n (1, 10, 512) for the course's nn.RNN",
+    "returns hidden_states (20, 10, 512) and h_n (1, 10, 512) for nn.RNN(256, 512)",
     hidden=False,
     gate=True,
 )
 def forward_course_shapes(ctx: Context) -> None:
-    _expect_layer(ctx, "rnn")
-    states, h_n = _items(ctx.answer("course").value(), 2, "rnn_forward")
-    expect_tensor(states, "hidden_states")
+    states, h_n = _forward_result(ctx, "course")
     expect_shape(
         states, (20, 10, 512), "hidden_states (L, B, hidden_size); swap the batch and time axes"
     )
-    expect_tensor(h_n, "h_n")
     expect_shape(h_n, (1, 10, 512), "h_n (num_layers * num_dirs, B, hidden_size)")
 
 
+@check("nn.RNN(1, 1) with known weights gives the hand-computed states", hidden=False)
+def forward_hand_values(ctx: Context) -> None:
+    states, h_n = _forward_result(ctx, "hand")
+    expected_states, expected_h_n = ctx.expected("hand")
+    expect_tensor_close(
+        states,
+        expected_states,
+        "hidden_states of the hand example (start from zeros, and swap the two axes: "
+        "reshape or view mixes the sequences up)",
+    )
+    expect_tensor_close(h_n, expected_h_n, "h_n of the hand example (each sequence's last state)")
+
+
 @check(
-    "a 2-layer bidirectional layer gives h_n (4, B, H) and hidden_states (L, B, 2H)", hidden=False
+    "a 2-layer bidirectional nn.RNN(8, 16) gives h_n (4, B, 16) and hidden_states (L, B, 32)",
+    hidden=False,
 )
 def forward_layers_and_directions(ctx: Context) -> None:
-    _expect_layer(ctx, "gru")
-    states, h_n = _items(ctx.answer("gru").value(), 2, "rnn_forward")
-    expect_tensor(h_n, "h_n")
+    states, h_n = _forward_result(ctx, "layers")
     expect_shape(
         h_n,
-        (4, 3, 512),
-        "h_n of a 2-layer bidirectional layer; size h_0 from the layer's attributes",
+        (4, 3, 16),
+        "h_n of a 2-layer bidirectional layer; size h_0 from the layer's num_layers, "
+        "bidirectional and hidden_size",
     )
-    expect_tensor(states, "hidden_states")
-    expect_shape(states, (4, 3, 1024), "hidden_states of a bidirectional layer")
+    expect_shape(states, (5, 3, 32), "hidden_states of a bidirectional layer (2 * hidden_size)")
 
 
-@check("hidden_states and h_n equal the layer run time-major from a zero state")
+@check(
+    "hidden_states and h_n equal the reference for stacked, bidirectional, relu, bias-free layers"
+)
 def forward_values(ctx: Context) -> None:
-    for key in FORWARD_CASES:
-        expected_states, expected_h_n = (
-            v.array() for v in _items(_reference(ctx, f"ref.{key}"), 2, "nn.RNN")
-        )
-        states, h_n = _items(ctx.answer(key).value(), 2, "rnn_forward")
-        what = "for one sequence of length 1" if key == "one" else ""
-        expect_tensor_close(states, expected_states, f"hidden_states {what}".strip())
-        expect_tensor_close(h_n, expected_h_n, f"h_n {what}".strip())
+    for key in ("layers", "deep", "relu", "nobias"):
+        _expect_forward_values(ctx, key)
 
 
-@check("every layer and direction of a stacked bidirectional layer starts from zero")
-def forward_stacked_zero_state(ctx: Context) -> None:
-    states, h_n = _items(ctx.answer("gru").value(), 2, "rnn_forward")
-    expected = _items(_reference(ctx, "ref.gru"), 2, "nn.GRU")[1].array()
-    expect_tensor(states, "hidden_states")
-    expect_shape(states, (4, 3, 1024), "hidden_states of a bidirectional layer")
-    expect_tensor(h_n, "h_n")
-    expect_shape(h_n, expected.shape, "h_n")
-    expect_close(h_n.array()[:2], expected[:2], "the first layer's last states")
-    top, outputs = h_n.array(), states.array()
-    expect_close(top[2], outputs[-1, :, :512], "the top layer's forward state in h_n")
-    expect_close(top[3], outputs[0, :, 512:], "the top layer's backward state in h_n")
+@check("one sequence of length one through a 3-layer bidirectional layer")
+def forward_single_step(ctx: Context) -> None:
+    _expect_forward_values(ctx, "single")
+
+
+@check("hidden_states and h_n stay connected to the layer's weights")
+def forward_keeps_graph(ctx: Context) -> None:
+    for key in ("layers", "deep"):
+        _expect_graph(list(_forward_result(ctx, key)), "rnn_forward")
+
+
+@check("h_0 is created on the batch's device (the layer may live on a GPU)")
+def forward_device(ctx: Context) -> None:
+    values = _tensor_items(
+        _off_cpu_result(ctx, "meta", "rnn_forward", "layers"), "rnn_forward's results"
+    )
+    _expect_on_device(values, "rnn_forward")
+    expect(
+        len(values) == 2 and values[0].shape == (4, 3, 10) and values[1].shape == (4, 3, 5),
+        "on another device the results should have the same shapes as on the CPU",
+        expected="hidden_states (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)",
+        actual=", ".join(str(value.shape) for value in values),
+    )
 
 
 @check("batch_emb is left unchanged")
 def forward_input_unchanged(ctx: Context) -> None:
-    for key in FORWARD_CASES:
-        ctx.answer(key).require_ok()
-        expect(
-            1 not in (ctx.answer(key).raw.get("mutated") or []),
-            "rnn_forward changed the batch it was given (an in-place transpose_?); "
-            "use transpose, which returns a new view",
-        )
+    _expect_unchanged(ctx, ("course", "layers", "deep"), "rnn_forward")
 
 
 # --- lstm_forward -----------------------------------------------------------------------------------
 
+LSTM_CASES: dict[str, Case] = {
+    "layers": ({"input_size": 8, "hidden_size": 16, "num_layers": 3, "bidirectional": True}, 2, 4),
+    "deep": ({"input_size": 5, "hidden_size": 9, "num_layers": 2, "dropout": 0.4}, 3, 6),
+    "bi": ({"input_size": 7, "hidden_size": 6, "bidirectional": True}, 4, 3),
+    "nobias": ({"input_size": 6, "hidden_size": 11, "bias": False}, 2, 8),
+    "single": (
+        {
+            "input_size": 4,
+            "hidden_size": 5,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dropout": 0.2,
+        },
+        1,
+        1,
+    ),
+}
+
 
 def _lstm_forward_plan(rng: np.random.Generator) -> Plan:
-    plan = Plan()
-    _layer_probe(plan, "lstm")
-    for key, (batch, length) in {"course": (10, 20), "small": (2, 6), "one": (1, 1)}.items():
-        x = _batch(rng, batch, length)
-        plan.probes[key] = _call("lstm_forward", [target("lstm"), plan.array(key, x)])
-        zeros = plan.array(f"{key}.h0", np.zeros((1, batch, HIDDEN), np.float32))
-        plan.probes[f"ref.{key}"] = _call(
-            "lstm", [_time_major(plan, key, x), {"tuple": [zeros, zeros]}]
-        )
-    return plan
+    return _forward_plan(rng, "LSTM", "lstm_forward", LSTM_CASES)
 
 
 def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
@@ -993,17 +1155,12 @@ def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
     return states, h_n, c_n
 
 
-def _lstm_reference(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    states, pair = _items(_reference(ctx, f"ref.{key}"), 2, "nn.LSTM")
-    h_n, c_n = pair.items()
-    return states.array(), h_n.array(), c_n.array()
-
-
 @check(
-    "returns hidden_states (20, 10, 512) and (h_n, c_n), each (1, 10, 512)", hidden=False, gate=True
+    "returns hidden_states (20, 10, 512) and (h_n, c_n), each (1, 10, 512), for nn.LSTM(256, 512)",
+    hidden=False,
+    gate=True,
 )
 def lstm_course_shapes(ctx: Context) -> None:
-    _expect_layer(ctx, "lstm")
     states, h_n, c_n = _lstm_result(ctx, "course")
     expect_shape(
         states, (20, 10, 512), "hidden_states (L, B, hidden_size); swap the batch and time axes"
@@ -1024,49 +1181,146 @@ def lstm_course_facts(ctx: Context) -> None:
     )
 
 
-@check("hidden_states and h_n equal the LSTM run time-major from zero states")
+@check(
+    "a 3-layer bidirectional nn.LSTM(8, 16) gives h_n and c_n (6, B, 16), hidden_states (L, B, 32)",
+    hidden=False,
+)
+def lstm_layers_and_directions(ctx: Context) -> None:
+    states, h_n, c_n = _lstm_result(ctx, "layers")
+    for value, what in ((h_n, "h_n"), (c_n, "c_n")):
+        expect_shape(
+            value,
+            (6, 2, 16),
+            f"{what} of a 3-layer bidirectional layer; size h_0 and c_0 from the layer's "
+            "num_layers, bidirectional and hidden_size",
+        )
+    expect_shape(states, (4, 2, 32), "hidden_states of a bidirectional layer (2 * hidden_size)")
+
+
+@check("hidden_states and h_n equal the reference for stacked, bidirectional, bias-free layers")
 def lstm_values(ctx: Context) -> None:
-    for key in ("course", "small", "one"):
-        expected_states, expected_h, _ = _lstm_reference(ctx, key)
+    for key in LSTM_CASES:
+        what = ctx.expected(f"{key}.what")
+        expected_states, (expected_h, _) = ctx.expected(key)
         states, h_n, _ = _lstm_result(ctx, key)
-        expect_tensor_close(states, expected_states, "hidden_states")
-        expect_tensor_close(h_n, expected_h, "h_n")
+        expect_tensor_close(states, expected_states, f"hidden_states for {what}")
+        expect_tensor_close(h_n, expected_h, f"h_n for {what}")
 
 
-@check("c_n equals the LSTM's cell state from a zero start")
+@check("c_n equals the reference's cell state (the cell state starts from zeros too)")
 def lstm_cell_state(ctx: Context) -> None:
-    for key in ("course", "small", "one"):
-        _, _, expected_c = _lstm_reference(ctx, key)
+    for key in LSTM_CASES:
+        _, (_, expected_c) = ctx.expected(key)
         _, _, c_n = _lstm_result(ctx, key)
-        expect_tensor_close(c_n, expected_c, "c_n (start the cell state from zeros too)")
+        expect_tensor_close(c_n, expected_c, f"c_n for {ctx.expected(f'{key}.what')}")
+
+
+@check("hidden_states, h_n and c_n stay connected to the layer's weights")
+def lstm_keeps_graph(ctx: Context) -> None:
+    for key in ("layers", "deep"):
+        _expect_graph(list(_lstm_result(ctx, key)), "lstm_forward")
+
+
+@check("h_0 and c_0 are created on the batch's device (the layer may live on a GPU)")
+def lstm_device(ctx: Context) -> None:
+    values = _tensor_items(
+        _off_cpu_result(ctx, "meta", "lstm_forward", "layers"), "lstm_forward's results"
+    )
+    _expect_on_device(values, "lstm_forward")
+    expect(
+        [value.shape for value in values] == [(4, 3, 10), (4, 3, 5), (4, 3, 5)],
+        "on another device the results should have the same shapes as on the CPU",
+        expected="hidden_states (L, B, num_dirs * H), h_n and c_n (num_layers * num_dirs, B, H)",
+        actual=", ".join(str(value.shape) for value in values),
+    )
+
+
+@check("batch_emb is left unchanged")
+def lstm_input_unchanged(ctx: Context) -> None:
+    _expect_unchanged(ctx, ("course", "layers", "deep"), "lstm_forward")
 
 
 # --- packed_gru -------------------------------------------------------------------------------------
 
+PACKED_COURSE = {
+    "input_size": 8,
+    "hidden_size": 16,
+    "num_layers": 2,
+    "bidirectional": True,
+    "dropout": 0.1,
+}
+#: key: (layer kwargs, lengths or None for random lengths with ties and a length-1 row, max length)
+PACKED_CASES: dict[str, tuple[dict[str, Any], list[int] | None, int]] = {
+    "course": (PACKED_COURSE, [5, 3, 3, 1], 5),
+    "deep": (
+        {
+            "input_size": 6,
+            "hidden_size": 10,
+            "num_layers": 3,
+            "bidirectional": True,
+            "dropout": 0.3,
+        },
+        None,
+        7,
+    ),
+    "uni": ({"input_size": 5, "hidden_size": 8, "num_layers": 2, "dropout": 0.2}, None, 6),
+    "equal": ({"input_size": 3, "hidden_size": 7}, [4, 4, 4], 4),
+    "one": ({"input_size": 4, "hidden_size": 6, "bidirectional": True}, [1], 1),
+    "train": (
+        {
+            "input_size": 6,
+            "hidden_size": 8,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dropout": 0.5,
+        },
+        None,
+        6,
+    ),
+}
+
+
+def _padded_batch(rng: np.random.Generator, lens: list[int], size: int) -> np.ndarray:
+    """A batch-first batch whose padding holds large noise, so reading it changes the states."""
+    x = _embedded_batch(rng, len(lens), lens[0], size)
+    for row, n in enumerate(lens):
+        x[row, n:] = rng.standard_normal((lens[0] - n, size)) * 3
+    return x
+
 
 def _packed_gru_plan(rng: np.random.Generator) -> Plan:
     plan = Plan()
-    _layer_probe(plan, "gru")
-    length = 7
-    random_lens = sorted([length, 1, *rng.integers(1, length + 1, size=3), 3, 3], reverse=True)
-    cases = {"course": [5, 3, 3, 1], "random": [int(n) for n in random_lens], "one": [1]}
-    for number, (key, lens) in enumerate(cases.items()):
-        x = _batch(rng, len(lens), lens[0])
-        for row, n in enumerate(lens):
-            x[row, n:] = rng.standard_normal((lens[0] - n, EMBED)) * 3
+    for key, (kwargs, given, length) in PACKED_CASES.items():
+        lens = given
+        if lens is None:
+            lens = sorted([length, 1, 3, 3, *rng.integers(1, length + 1, size=2)], reverse=True)
+        lens = [int(n) for n in lens]
+        mode = "train" if key == "train" else "eval"
+        reference = _stock_layer("GRU", kwargs, _seed(rng)).train(mode == "train")
+        x = _padded_batch(rng, lens, kwargs["input_size"])
+        seed = _seed(rng)
+        layer = _layer_arg(plan, key, "GRU", kwargs, reference, mode=mode)
         lens_arg = plan.array(f"{key}.lens", np.array(lens, np.int64))
         plan.probes[key] = _call(
-            "packed_gru_forward", [target("gru"), plan.array(key, x), lens_arg], seed=number
+            "packed_gru_forward", [layer, plan.array(key, x), lens_arg], seed=seed
         )
-        packed = {
-            "construct": {
-                "target": target("pack_padded_sequence"),
-                "init": {"args": [_time_major(plan, key, x), lens_arg]},
-            }
-        }
-        zeros = plan.array(f"{key}.h0", np.zeros((4, len(lens), HIDDEN), np.float32))
-        plan.probes[f"ref.{key}"] = _call("gru", [packed, zeros], seed=number)
-        plan.expected[key] = lens
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            result = api.packed_gru_forward(
+                reference, torch.from_numpy(x), torch.tensor(lens, dtype=torch.long)
+            )
+        plan.expected[key] = to_numpy(result)
+        plan.expected[f"{key}.case"] = (kwargs, lens)
+        plan.expected[f"{key}.what"] = _describe_layer("GRU", kwargs, len(lens), length)
+    plan.arrays["meta"] = _padded_batch(rng, [5, 3, 3, 1], 8)
+    plan.probes["meta"] = _call(
+        "packed_gru_forward",
+        [
+            _layer_arg(plan, "meta", "GRU", PACKED_COURSE, device="meta"),
+            {"array": "meta", "device": "meta"},
+            plan.array("meta.lens", np.array([5, 3, 3, 1], np.int64)),
+        ],
+    )
     return plan
 
 
@@ -1077,48 +1331,65 @@ def _packed(ctx: Context, key: str) -> tuple[Value, Value, Value]:
     return outputs, lens, h_n
 
 
-def _expect_packed_shapes(ctx: Context, key: str) -> None:
+def _expect_packed_shapes(ctx: Context, key: str) -> tuple[Value, Value, Value]:
     outputs, lens, h_n = _packed(ctx, key)
-    lengths = ctx.expected(key)
+    kwargs, lengths = ctx.expected(f"{key}.case")
+    total, dirs, hidden = _sizes(kwargs)
     batch = len(lengths)
-    expect_shape(outputs, (lengths[0], batch, 1024), "outputs (L, B, 2 * hidden_size)")
-    expect_shape(h_n, (4, batch, 512), "h_n (num_layers * num_dirs, B, hidden_size)")
+    expect_shape(
+        outputs, (lengths[0], batch, dirs * hidden), "outputs (L, B, num_dirs * hidden_size)"
+    )
+    expect_shape(h_n, (total, batch, hidden), "h_n (num_layers * num_dirs, B, hidden_size)")
     expect(
         lens.shape == (batch,) and lens.array().tolist() == lengths,
         "outputs_lens should be the lengths pad_packed_sequence returns",
         expected=str(lengths),
         actual=str(lens.array().tolist()) if lens.shape == (batch,) else str(lens.shape),
     )
+    return outputs, lens, h_n
 
 
 def _expect_skips_padding(ctx: Context, key: str) -> None:
-    outputs, _, h_n = _packed(ctx, key)
-    values, layered = outputs.array(), h_n.array().reshape(2, 2, -1, 512)
-    for row, n in enumerate(ctx.expected(key)):
+    outputs, _, h_n = _expect_packed_shapes(ctx, key)
+    kwargs, lengths = ctx.expected(f"{key}.case")
+    total, dirs, hidden = _sizes(kwargs)
+    values = outputs.array()
+    top = h_n.array().reshape(total // dirs, dirs, -1, hidden)[-1]
+    for row, n in enumerate(lengths):
         expect(
             not np.any(values[n:, row]),
             "the outputs at padded positions should be zero; pack the batch with "
             "pack_padded_sequence",
         )
         expect_close(
-            layered[-1, 0, row],
-            values[n - 1, row, :512],
+            top[0, row],
+            values[n - 1, row, :hidden],
             "the top layer's forward state in h_n compared with the output at the last real token",
         )
-        expect_close(
-            layered[-1, 1, row],
-            values[0, row, 512:],
-            "the top layer's backward state in h_n compared with the output at the first token",
-        )
+        if dirs == 2:
+            expect_close(
+                top[1, row],
+                values[0, row, hidden:],
+                "the top layer's backward state in h_n compared with the output at the first token",
+            )
+
+
+def _expect_packed_values(ctx: Context, key: str) -> None:
+    what = ctx.expected(f"{key}.what")
+    expected_outputs, expected_lens, expected_h_n = ctx.expected(key)
+    outputs, lens, h_n = _expect_packed_shapes(ctx, key)
+    expect_tensor_close(h_n, expected_h_n, f"h_n for {what}")
+    expect_tensor_close(outputs, expected_outputs, f"outputs for {what}")
+    expect_tensor_equal(lens, expected_lens, f"outputs_lens for {what}")
 
 
 @check(
-    "returns outputs (5, 4, 1024), outputs_lens [5, 3, 3, 1] and h_n (4, 4, 512)",
+    "returns outputs (5, 4, 32), outputs_lens [5, 3, 3, 1] and h_n (4, 4, 16) for a 2-layer "
+    "bidirectional nn.GRU(8, 16)",
     hidden=False,
     gate=True,
 )
 def packed_shapes(ctx: Context) -> None:
-    _expect_layer(ctx, "gru")
     _expect_packed_shapes(ctx, "course")
 
 
@@ -1129,29 +1400,59 @@ def packed_skips_padding(ctx: Context) -> None:
     _expect_skips_padding(ctx, "course")
 
 
-@check("the first layer's last states equal the GRU run on the packed batch from zero")
-def packed_first_layer(ctx: Context) -> None:
-    for key in ("course", "random", "one"):
-        expected = _items(_reference(ctx, f"ref.{key}"), 2, "nn.GRU")[1].array()
-        _, _, h_n = _packed(ctx, key)
-        expect_shape(h_n, expected.shape, "h_n")
-        expect_close(
-            h_n.array()[:2],
-            expected[:2],
-            "the first layer's last states (both directions)",
-        )
+@check("outputs, outputs_lens and h_n equal the reference for stacked and one-way layers")
+def packed_values(ctx: Context) -> None:
+    for key in ("course", "deep", "uni", "equal"):
+        _expect_packed_values(ctx, key)
 
 
-@check("random lengths with ties and a length-1 sequence: shapes, lengths and padding")
+@check("random lengths with ties and a length-1 sequence: padding skipped in every layer")
 def packed_random_lengths(ctx: Context) -> None:
-    _expect_packed_shapes(ctx, "random")
-    _expect_skips_padding(ctx, "random")
+    for key in ("deep", "uni"):
+        _expect_skips_padding(ctx, key)
 
 
 @check("a batch of one sequence of length one")
 def packed_single(ctx: Context) -> None:
-    _expect_packed_shapes(ctx, "one")
-    _expect_skips_padding(ctx, "one")
+    _expect_packed_values(ctx, "one")
+
+
+@check("in training mode (dropout between layers) the first layer is exact, the padding skipped")
+def packed_train_mode(ctx: Context) -> None:
+    _expect_skips_padding(ctx, "train")
+    _, _, h_n = _packed(ctx, "train")
+    _, _, expected_h_n = ctx.expected("train")
+    expect_close(
+        h_n.array()[:2],
+        expected_h_n[:2],
+        "the first layer's last states (dropout never touches them) for "
+        + ctx.expected("train.what"),
+    )
+
+
+@check("outputs and h_n stay connected to the layer's weights")
+def packed_keeps_graph(ctx: Context) -> None:
+    for key in ("course", "deep"):
+        outputs, _, h_n = _packed(ctx, key)
+        _expect_graph([outputs, h_n], "packed_gru_forward")
+
+
+@check("h_0 is created on the batch's device (the layer may live on a GPU)")
+def packed_device(ctx: Context) -> None:
+    result = _off_cpu_result(ctx, "meta", "packed_gru_forward", "course")
+    outputs, _, h_n = _items(result, 3, "packed_gru_forward")
+    _expect_on_device([outputs, h_n], "packed_gru_forward")
+    expect(
+        outputs.shape == (5, 4, 32) and h_n.shape == (4, 4, 16),
+        "on another device the results should have the same shapes as on the CPU",
+        expected="outputs (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)",
+        actual=f"{outputs.shape} and {h_n.shape}",
+    )
+
+
+@check("batch_emb and batch_lens are left unchanged")
+def packed_input_unchanged(ctx: Context) -> None:
+    _expect_unchanged(ctx, ("course", "deep", "uni"), "packed_gru_forward")
 
 
 # --- the exercises ----------------------------------------------------------------------------------
@@ -1646,9 +1947,12 @@ EXERCISES = (
         _rnn_forward_plan,
         (
             forward_course_shapes,
+            forward_hand_values,
             forward_layers_and_directions,
             forward_values,
-            forward_stacked_zero_state,
+            forward_single_step,
+            forward_keeps_graph,
+            forward_device,
             forward_input_unchanged,
         ),
         (
@@ -1663,7 +1967,7 @@ EXERCISES = (
                     "rnn(batch_emb.transpose(0, 1), h_0)",
                     "rnn(batch_emb.reshape(batch_emb.size(1), batch_emb.size(0), -1), h_0)",
                 ),
-                ("forward_values",),
+                ("forward_hand_values", "forward_values"),
             ),
             Mistake(
                 "initial state of ones",
@@ -1671,7 +1975,7 @@ EXERCISES = (
                     "h_0 = batch_emb.new_zeros(rnn.num_layers * num_dirs,",
                     "h_0 = batch_emb.new_ones(rnn.num_layers * num_dirs,",
                 ),
-                ("forward_values",),
+                ("forward_hand_values", "forward_values"),
             ),
             Mistake(
                 "directions ignored",
@@ -1686,7 +1990,34 @@ EXERCISES = (
             Mistake(
                 "batch size hard-coded",
                 ("batch_emb.size(0), rnn.hidden_size", "10, rnn.hidden_size"),
-                ("forward_values",),
+                ("forward_hand_values", "forward_values"),
+            ),
+            Mistake(
+                "hidden size hard-coded to 512",
+                ("batch_emb.size(0), rnn.hidden_size)", "batch_emb.size(0), 512)"),
+                ("forward_hand_values", "forward_layers_and_directions", "forward_values"),
+            ),
+            Mistake(
+                "h_0 created on the CPU",
+                (
+                    "h_0 = batch_emb.new_zeros(rnn.num_layers",
+                    "h_0 = torch.zeros(rnn.num_layers",
+                ),
+                ("forward_device",),
+            ),
+            Mistake(
+                "run under torch.no_grad()",
+                (
+                    "    hidden_states, h_n = rnn(batch_emb.transpose(0, 1), h_0)\n",
+                    "    with torch.no_grad():\n"
+                    "        hidden_states, h_n = rnn(batch_emb.transpose(0, 1), h_0)\n",
+                ),
+                ("forward_keeps_graph",),
+            ),
+            Mistake(
+                "last step of hidden_states returned as h_n",
+                ("return hidden_states, h_n", "return hidden_states, hidden_states[-1:]"),
+                ("forward_layers_and_directions",),
             ),
             Mistake(
                 "batch-first hidden_states returned",
@@ -1698,11 +2029,6 @@ EXERCISES = (
                 ("rnn(batch_emb.transpose(0, 1), h_0)", "rnn(batch_emb.transpose_(0, 1), h_0)"),
                 ("forward_input_unchanged",),
             ),
-            Mistake(
-                "h_n squeezed",
-                ("return hidden_states, h_n", "return hidden_states, h_n.squeeze(0)"),
-                ("forward_course_shapes",),
-            ),
         ),
     ),
     Exercise(
@@ -1710,7 +2036,16 @@ EXERCISES = (
         ASSIGNMENT,
         "lstm_forward(lstm, batch_emb)",
         _lstm_forward_plan,
-        (lstm_course_shapes, lstm_course_facts, lstm_values, lstm_cell_state),
+        (
+            lstm_course_shapes,
+            lstm_course_facts,
+            lstm_layers_and_directions,
+            lstm_values,
+            lstm_cell_state,
+            lstm_keeps_graph,
+            lstm_device,
+            lstm_input_unchanged,
+        ),
         (
             Mistake(
                 "cell state starts at ones",
@@ -1754,12 +2089,41 @@ EXERCISES = (
                 ("lstm_course_shapes",),
             ),
             Mistake(
-                "random initial hidden state",
+                "directions ignored",
+                ("num_dirs = 2 if lstm.bidirectional else 1", "num_dirs = 1"),
+                ("lstm_layers_and_directions",),
+            ),
+            Mistake(
+                "layers ignored",
+                ("new_zeros(lstm.num_layers * num_dirs,", "new_zeros(num_dirs,"),
+                ("lstm_layers_and_directions",),
+            ),
+            Mistake(
+                "hidden size hard-coded to 512",
+                ("batch_emb.size(0), lstm.hidden_size)", "batch_emb.size(0), 512)"),
+                ("lstm_layers_and_directions", "lstm_values"),
+            ),
+            Mistake(
+                "h_0 created on the CPU",
                 (
-                    "h_0 = batch_emb.new_zeros(lstm.num_layers * num_dirs, batch_emb.size(0), lstm.hidden_size)",
-                    "h_0 = torch.randn(lstm.num_layers * num_dirs, batch_emb.size(0), lstm.hidden_size)",
+                    "h_0 = batch_emb.new_zeros(lstm.num_layers",
+                    "h_0 = torch.zeros(lstm.num_layers",
                 ),
-                ("lstm_values",),
+                ("lstm_device",),
+            ),
+            Mistake(
+                "c_0 created on the CPU",
+                ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.zeros(h_0.shape)"),
+                ("lstm_device",),
+            ),
+            Mistake(
+                "run under torch.no_grad()",
+                (
+                    "    hidden_states, (h_n, c_n) = lstm(batch_emb.transpose(0, 1), (h_0, c_0))\n",
+                    "    with torch.no_grad():\n"
+                    "        hidden_states, (h_n, c_n) = lstm(batch_emb.transpose(0, 1), (h_0, c_0))\n",
+                ),
+                ("lstm_keeps_graph",),
             ),
         ),
     ),
@@ -1771,9 +2135,13 @@ EXERCISES = (
         (
             packed_shapes,
             packed_skips_padding,
-            packed_first_layer,
+            packed_values,
             packed_random_lengths,
             packed_single,
+            packed_train_mode,
+            packed_keeps_graph,
+            packed_device,
+            packed_input_unchanged,
         ),
         (
             Mistake(
@@ -1791,6 +2159,11 @@ EXERCISES = (
                 "directions ignored",
                 ("num_dirs = 2 if gru.bidirectional else 1", "num_dirs = 1"),
                 ("packed_shapes",),
+            ),
+            Mistake(
+                "always two directions",
+                ("num_dirs = 2 if gru.bidirectional else 1", "num_dirs = 2"),
+                ("packed_values", "packed_random_lengths"),
             ),
             Mistake(
                 "batch-first unpacking",
@@ -1814,7 +2187,7 @@ EXERCISES = (
                     "batch_lens.cpu())",
                     "torch.full_like(batch_lens, batch_emb.size(1)).cpu())",
                 ),
-                ("packed_skips_padding",),
+                ("packed_shapes", "packed_skips_padding"),
             ),
             Mistake(
                 "initial state of ones",
@@ -1822,7 +2195,28 @@ EXERCISES = (
                     "h_0 = batch_emb.new_zeros(gru.num_layers * num_dirs,",
                     "h_0 = batch_emb.new_ones(gru.num_layers * num_dirs,",
                 ),
-                ("packed_first_layer",),
+                ("packed_values",),
+            ),
+            Mistake(
+                "hidden size hard-coded to 512",
+                ("batch_emb.size(0), gru.hidden_size)", "batch_emb.size(0), 512)"),
+                ("packed_shapes",),
+            ),
+            Mistake(
+                "h_0 created on the CPU",
+                (
+                    "h_0 = batch_emb.new_zeros(gru.num_layers",
+                    "h_0 = torch.zeros(gru.num_layers",
+                ),
+                ("packed_device",),
+            ),
+            Mistake(
+                "run under torch.no_grad()",
+                (
+                    "    packed_outputs, h_n = gru(packed_batch, h_0)\n",
+                    "    with torch.no_grad():\n        packed_outputs, h_n = gru(packed_batch, h_0)\n",
+                ),
+                ("packed_keeps_graph",),
             ),
             Mistake(
                 "lengths returned as a list",

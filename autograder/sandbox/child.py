@@ -134,8 +134,11 @@ def run_exercise(
     read_end, write_end = os.pipe()
     pid = _fork()
     if pid == 0:
-        os.close(read_end)
-        _probe_child(exercise, namespace, history, arrays, write_end)
+        try:
+            os.close(read_end)
+            _probe_child(exercise, namespace, history, arrays, write_end)
+        finally:  # whatever happened, this fork must never return into the parent's loop
+            _exit(70)
     os.close(write_end)
     limit = float(exercise.get("wall_seconds", 60))
     data, status = _collect(read_end, pid, limit, int(exercise.get("max_bytes", 64 << 20)))
