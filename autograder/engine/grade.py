@@ -85,7 +85,7 @@ def grade_notebook(
             status="error",
             message=str(error),
             points=0.0,
-            exercises=[_unanswered(e, spec.exercises[e.id].points, str(error)) for e in exercises],
+            exercises=[unanswered(e, spec.exercises[e.id].points, str(error)) for e in exercises],
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
@@ -120,7 +120,7 @@ def grade_notebook(
         zygote=zygote,
     )
     results = [
-        scored.get(e.id) or _unanswered(e, spec.exercises[e.id].points, "no answer")
+        scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, "no answer")
         for e in exercises
     ]
     problems = [
@@ -182,7 +182,7 @@ def score(
     """Run the checks of one exercise on the child's answer and turn them into points."""
     if answer is None or answer.fatal:
         reason = explain_error(answer.fatal) if answer and answer.fatal else "no answer"
-        return _unanswered(exercise, points, reason)
+        return unanswered(exercise, points, reason)
     names = list(plan.probes)
     answers = {
         name: Answer(raw, answer.arrays) for name, raw in zip(names, answer.probes, strict=False)
@@ -241,7 +241,8 @@ def _summary(check: CheckResult) -> str:
     return text
 
 
-def _unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
+def unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
+    """An exercise without a score: every check listed as failed, with the reason."""
     return ExerciseResult(
         id=exercise.id,
         title=exercise.title,

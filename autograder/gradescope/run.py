@@ -22,10 +22,9 @@ import torch
 from rich.console import Console
 
 from autograder.config import Course
-from autograder.engine.exercise import Exercise
-from autograder.engine.grade import DEFAULT_SEED, grade_notebook
+from autograder.engine.grade import DEFAULT_SEED, grade_notebook, unanswered
 from autograder.engine.report import print_result
-from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
+from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE
@@ -101,7 +100,7 @@ class Progress:
     ) -> SubmissionResult:
         """The finished exercises, and the others at 0 with `reason`."""
         exercises = [
-            self.finished.get(e.id) or unfinished(e, self.points[e.id], reason)
+            self.finished.get(e.id) or unanswered(e, self.points[e.id], reason)
             for e in self.exercises
         ]
         return SubmissionResult(
@@ -124,29 +123,6 @@ class Progress:
         visibility = self.course.config.gradescope
         document = to_gradescope(result, visibility.public_visibility, visibility.hidden_visibility)
         write_results(self.results_path, document)
-
-
-def unfinished(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
-    """An exercise without a score yet: every check listed, failed, with the reason."""
-    return ExerciseResult(
-        id=exercise.id,
-        title=exercise.title,
-        points=0.0,
-        max_points=points,
-        status="error",
-        message=reason,
-        checks=[
-            CheckResult(
-                name=check.name,
-                description=check.description,
-                hidden=check.hidden,
-                passed=False,
-                weight=check.weight,
-                message=reason,
-            )
-            for check in exercise.checks
-        ],
-    )
 
 
 def read_assignment(source: Path) -> str:
