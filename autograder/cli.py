@@ -217,7 +217,9 @@ def grade(
     finally:
         store.close()
     console.print(
-        f"graded {summary.graded}, errors {summary.errors}, already done {summary.skipped}, "
+        f"graded {summary.graded}, could not grade {summary.errors}, refused at intake "
+        f"{summary.refused}, superseded {summary.superseded}, already graded "
+        f"{summary.already_graded}, "
         f"in {summary.seconds:.1f} s; results in {out}"
     )
     for student, exercise, before, after in summary.changes:
@@ -247,6 +249,52 @@ def export(
     finally:
         store.close()
     console.print(f"wrote {len(written)} files in {out}")
+
+
+@app.command()
+@reports_errors
+def calibrate(
+    exercise: Annotated[
+        list[str] | None,
+        typer.Option("--exercise", "-e", help="only this training check (repeatable)"),
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="reference runs (at least 20 on a CPU)")] = 20,
+    mistake_seeds: Annotated[int, typer.Option(help="runs per known mistake")] = 3,
+    device: Annotated[
+        str | None, typer.Option(help="cpu or cuda (default: grader.yaml's device)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train the reference and the known mistakes; write calibration/<device>/<exercise>.*"""
+    import sys
+
+    from autograder.training.calibrate import calibrate as run_calibration
+    from autograder.training.calibrate import training_specs
+    from autograder.training.spec import device_class
+
+    course = Course.discover(config)
+    specs = training_specs(course)
+    for name in exercise or []:
+        if name not in specs:
+            raise GraderError(f"no training check {name!r}; grader.yaml has: {', '.join(specs)}")
+    target = device or device_class(course)
+    if target not in ("cpu", "cuda"):
+        raise GraderError(f"--device must be cpu or cuda, not {target!r}")
+    if seeds < 3 or mistake_seeds < 1:
+        raise GraderError("--seeds needs at least 3 runs and --mistake-seeds at least 1")
+    if target == "cpu" and seeds < 20:
+        err_console.print("[yellow]warning:[/] fewer than 20 seeds widen the tolerance bound")
+    command = "rnn-grader calibrate " + " ".join(sys.argv[2:])
+    for name in exercise or list(specs):
+        record = run_calibration(
+            course, specs[name], target, seeds, mistake_seeds, command, say=console.print
+        )
+        ref = record["reference"]
+        console.print(
+            f"[green]{name}[/] on {target}: threshold {record['threshold']:.4g} "
+            f"(reference {ref['mean']:.4g} ± {ref['sd']:.2g}, false-fail estimate "
+            f"{record['false_fail_estimate']:.2g}); calibration/{target}/{name}.json"
+        )
 
 
 def _assignment_of(notebook: Path, course: Course) -> str:

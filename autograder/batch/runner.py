@@ -41,7 +41,9 @@ DB_NAME = "grades.sqlite"
 class BatchSummary:
     graded: int = 0
     errors: int = 0
-    skipped: int = 0
+    refused: int = 0  # unusable at intake (not a notebook, unsafe zip entry, ...)
+    superseded: int = 0
+    already_graded: int = 0
     seconds: float = 0.0
     changes: list[tuple[str, str, float | None, float]] = field(default_factory=list)
 
@@ -87,7 +89,16 @@ def run_batch(
                 submission.error,
             )
         tasks = _tasks(store, list(spec.exercises), regrade, only)
-        summary = BatchSummary(skipped=sum(1 for s in store.submissions() if s.status != "pending"))
+        stored = store.submissions()
+        summary = BatchSummary(
+            refused=sum(1 for s in stored if s.intake_error),
+            superseded=sum(1 for s in stored if s.superseded),
+            already_graded=sum(
+                1
+                for s in stored
+                if s.status in {"graded", "error"} and not s.intake_error and not regrade
+            ),
+        )
         started = time.monotonic()
         if tasks:
             _grade_all(

@@ -49,21 +49,26 @@ def print_gradebook(rows: list, course: Course, assignment: str, console: Consol
     """The batch summary: one line per student with each exercise's points."""
     spec = course.config.assignment(assignment)
     table = Table(title=escape(f"{assignment}: {len(rows)} students"), title_justify="left")
-    table.add_column("student")
+    table.add_column("student", overflow="fold")
     for exercise in spec.exercises:
-        table.add_column(exercise, justify="right")
+        table.add_column(exercise, justify="right", overflow="fold")
     table.add_column("total", justify="right")
     table.add_column("status")
     for row in rows:
         cells = [
-            f"{row.exercises[e].points:g}" if e in row.exercises else "-" for e in spec.exercises
+            _number(row.exercises[e].points) if e in row.exercises else "-" for e in spec.exercises
         ]
         status = row.submission.status
         style = "green" if status == "graded" else "red"
         table.add_row(
             escape(row.submission.student),
             *cells,
-            f"{row.total:g}/{spec.max_points:g}",
+            f"{_number(row.total)}/{spec.max_points:g}",
             f"[{style}]{escape(status)}[/]",
         )
     console.print(table)
+
+
+def _number(value: float) -> str:
+    """Points with at most two decimals: 2.857142 -> 2.86, 4.0 -> 4."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
