@@ -127,7 +127,7 @@ def feedback_markdown(row: Row, title: str) -> str:
                 detail += f" (expected {check.expected}"
                 detail += f", got {check.actual})" if check.actual is not None else ")"
             lines.append(detail)
-    problems = row.result.cell_problems if row.result else []
+    problems = [p for p in row.result.cell_problems if p.in_feedback] if row.result else []
     if problems:
         lines += ["", "## Cells that raised an error while grading", ""]
         lines += [

@@ -6,6 +6,7 @@ intake (notebook -> cells) -> run (sandboxed child answers every exercise's prob
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import time
 import zlib
@@ -123,12 +124,14 @@ def grade_notebook(
         scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, "no answer")
         for e in exercises
     ]
+    sources = {cell.index: cell.source for cell in submission.cells}
     problems = [
         CellProblem(
             cell=report.index,
             kind=report.error.get("type", "Error"),
             message=str(report.error.get("message", ""))[:500],
             line=_line_of(report.error),
+            in_feedback=_worth_reporting(report.error, sources.get(report.index, "")),
         )
         for report in sorted(outcome.cells.values(), key=lambda r: r.index)
         if report.error
@@ -252,6 +255,19 @@ def unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult
         message=reason,
         checks=[_check_result(item, False, reason) for item in exercise.checks],
     )
+
+
+def _worth_reporting(error: dict, source: str) -> bool:
+    """Errors a student should read: syntax errors, crashes, and failures in cells that define
+    functions or classes. Demo cells that need the data fail while grading by design (the
+    sandbox has no data) and are left out of the feedback."""
+    if error.get("type") in {"SyntaxError", "ProcessDied", "Timeout"}:
+        return True
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True
+    return any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in tree.body)
 
 
 def _line_of(error: dict) -> int | None:

@@ -35,7 +35,7 @@ def print_result(result: SubmissionResult, console: Console) -> None:
     console.print(table)
     if result.status == "error":
         console.print(f"[bold red]submission error:[/] {escape(result.message)}")
-    for problem in result.cell_problems:
+    for problem in (p for p in result.cell_problems if p.in_feedback):
         where = f"cell {problem.cell}" + (f", line {problem.line}" if problem.line else "")
         console.print(
             f"[yellow]{where}:[/] {escape(problem.kind)}: {escape(problem.message)}",

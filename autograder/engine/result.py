@@ -39,6 +39,8 @@ class CellProblem(_Record):
     kind: str
     message: str
     line: int | None = None
+    #: False for errors that are expected while grading (demo cells that need the data)
+    in_feedback: bool = True
 
 
 class SubmissionResult(_Record):

@@ -112,20 +112,21 @@ def summary(result: SubmissionResult) -> str:
     if broken:
         lines.append("Exercises that could not be graded:")
         lines += [f"  {e.id}: {e.message}" for e in broken]
-    if result.cell_problems:
-        lines.append(f"Cells that raised an error while grading ({len(result.cell_problems)}):")
-        for problem in result.cell_problems[:MAX_LISTED_CELLS]:
+    problems = [problem for problem in result.cell_problems if problem.in_feedback]
+    if problems:
+        lines.append(f"Cells that raised an error while grading ({len(problems)}):")
+        for problem in problems[:MAX_LISTED_CELLS]:
             where = f"cell {problem.cell}" + (f", line {problem.line}" if problem.line else "")
             lines.append(f"  {where}: {problem.kind}: {problem.message}")
-        if len(result.cell_problems) > MAX_LISTED_CELLS:
-            lines.append(f"  ... and {len(result.cell_problems) - MAX_LISTED_CELLS} more")
+        if len(problems) > MAX_LISTED_CELLS:
+            lines.append(f"  ... and {len(problems) - MAX_LISTED_CELLS} more")
     if result.skipped_cells:
         by_reason: dict[str, list[str]] = defaultdict(list)
         for cell, reason in sorted(result.skipped_cells.items()):
             by_reason[reason].append(str(cell))
         lines.append("Cells not run while grading:")
         lines += [f"  {', '.join(cells)}: {reason}" for reason, cells in by_reason.items()]
-    if result.cell_problems or result.skipped_cells:
+    if problems or result.skipped_cells:
         lines.append(DATA_NOTE)
     return "\n".join(lines)
 
