@@ -79,8 +79,8 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     course = copy_course(folder / "course")
+    zip_path = otter_autograder_zip(course, DEMO_ASSIGNMENT, folder)  # also builds the template
     paths = make_class(course, folder, args.students)
-    zip_path = otter_autograder_zip(course, DEMO_ASSIGNMENT, folder)
     os.environ.update(RNN_GRADER_DATA=str(course_data()), RNN_GRADER_QUICK="1")
     print(f"{len(paths)} notebooks of {DEMO_ASSIGNMENT}")
     for workers in args.workers:
