@@ -40,23 +40,28 @@ def make_class(course, folder: Path, students: int) -> list[Path]:
     return made
 
 
-def _otter_one(args: tuple[str, str]) -> None:
+def _otter_one(args: tuple[str, str]) -> bool:
+    """Grade one notebook with otter; False when otter raises (it does on a truncated file)."""
     import otter.api
 
     submission, zip_path = args
-    otter.api.grade_submission(submission, zip_path, quiet=True)
+    try:
+        otter.api.grade_submission(submission, zip_path, quiet=True)
+    except Exception:  # noqa: BLE001 - a crash is otter's outcome for this notebook
+        return False
+    return True
 
 
-def time_otter(paths: list[Path], zip_path: Path, workers: int) -> float:
+def time_otter(paths: list[Path], zip_path: Path, workers: int) -> tuple[float, int]:
+    """Seconds for the class, and how many notebooks otter failed on."""
     started = time.perf_counter()
     jobs = [(str(path), str(zip_path)) for path in paths]
     if workers == 1:
-        for job in jobs:
-            _otter_one(job)
+        outcomes = [_otter_one(job) for job in jobs]
     else:
         with ProcessPoolExecutor(workers) as pool:
-            list(pool.map(_otter_one, jobs))
-    return time.perf_counter() - started
+            outcomes = list(pool.map(_otter_one, jobs))
+    return time.perf_counter() - started, outcomes.count(False)
 
 
 def time_ours(course, folder: Path, run: Path, workers: int) -> float:
@@ -85,11 +90,11 @@ def main() -> None:
     print(f"{len(paths)} notebooks of {DEMO_ASSIGNMENT}")
     for workers in args.workers:
         ours = time_ours(course, paths[0].parent, folder / f"run-{workers}", workers)
-        theirs = time_otter(paths, zip_path, workers)
+        theirs, crashed = time_otter(paths, zip_path, workers)
         rate_ours, rate_theirs = len(paths) / ours, len(paths) / theirs
         print(
             f"workers={workers}: rnn-grader {rate_ours:.2f} submissions/s ({ours:.1f} s), "
-            f"otter {rate_theirs:.2f} submissions/s ({theirs:.1f} s), "
+            f"otter {rate_theirs:.2f} submissions/s ({theirs:.1f} s, raised on {crashed}), "
             f"ratio {rate_ours / rate_theirs:.1f}x"
         )
 
