@@ -270,7 +270,7 @@ def calibrate(
 
     from autograder.training.calibrate import calibrate as run_calibration
     from autograder.training.calibrate import training_specs
-    from autograder.training.spec import device_class
+    from autograder.training.spec import device_class, training_config
 
     course = Course.discover(config)
     specs = training_specs(course)
@@ -285,7 +285,10 @@ def calibrate(
     if target == "cpu" and seeds < 20:
         err_console.print("[yellow]warning:[/] fewer than 20 seeds widen the tolerance bound")
     command = "rnn-grader calibrate " + " ".join(sys.argv[2:])
-    for name in exercise or list(specs):
+    names = exercise or [
+        name for name, spec in specs.items() if target in training_config(course, spec).budgets
+    ]
+    for name in names:
         record = run_calibration(
             course, specs[name], target, seeds, mistake_seeds, command, say=console.print
         )

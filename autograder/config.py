@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from autograder.errors import GraderError
 
@@ -39,10 +48,44 @@ class Gradescope(_Strict):
     hidden_visibility: Visibility = "after_published"
 
 
+DeviceClass = Literal["cpu", "cuda"]
+TrainingMetric = Literal["balanced_accuracy", "next_char_loss", "perplexity", "sentence_mse"]
+
+
+class TrainingBudget(_Strict):
+    """How long the grader trains on one device class; calibrations hold for these steps only."""
+
+    steps: PositiveInt = Field(description="optimiser steps of the grader's recipe")
+    seconds: PositiveFloat = Field(description="wall-clock cap; a run is scored on what it reached")
+    checkpoints: list[PositiveInt] = Field(
+        default_factory=list, description="steps at which held-out outputs also come back"
+    )
+
+    @model_validator(mode="after")
+    def _checkpoints_inside(self) -> TrainingBudget:
+        if any(step >= self.steps for step in self.checkpoints):
+            raise ValueError("every checkpoint must come before the last step")
+        return self
+
+
+class Training(_Strict):
+    """A training check: the grader trains the student's model and scores held-out outputs."""
+
+    metric: TrainingMetric
+    threshold: Literal["calibrated"] | float = Field(
+        "calibrated", description="'calibrated': from calibration/<device>/<exercise>.json"
+    )
+    allow_uncalibrated: bool = Field(
+        False, description="grade with a threshold no calibration of this device class backs"
+    )
+    budgets: dict[DeviceClass, TrainingBudget] = Field(min_length=1)
+
+
 class Exercise(_Strict):
     points: float = Field(gt=0, description="points for a fully correct answer")
     wall_seconds: PositiveInt | None = Field(None, description="overrides limits.wall_seconds")
     cpu_seconds: PositiveInt | None = Field(None, description="overrides limits.cpu_seconds")
+    training: Training | None = Field(None, description="set for a training check")
 
 
 class Assignment(_Strict):

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder.sandbox import recipes
+
 MAX_ITEMS = 256
 TORCH_MODULES = frozenset({"RNN", "LSTM", "GRU", "Linear", "Embedding", "Dropout"})
 MAX_TEXT = 2000
@@ -115,6 +117,8 @@ class ProbeRunner:
             return self._call(probe, recorder)
         if kind == "object":
             return self._object(probe, recorder)
+        if kind == "train":
+            return recipes.run(self, probe, recorder)
         raise ProbeError(f"unknown probe kind {kind!r}")
 
     def lookup(self, target: dict[str, Any]) -> Any:

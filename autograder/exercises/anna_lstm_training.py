@@ -1,0 +1,100 @@
+"""Assignment 2, anna_lstm: the training check (validation loss of the character LSTM).
+
+The grader runs the course's `train` loop (the student's `get_batches`, the hidden state carried
+and detached, Adam, clipping at 5) on the student's `CharRNN`, smaller than the course's
+(2 x 64 units, dropout 0.1, batches of 32 x 50) so that it learns measurably in seconds, and
+scores held-out windows from the last tenth of the novel with its own next-character targets.
+Adam's rate is 0.005: at 0.01 one seed in thirty stayed on the unigram plateau (loss 3.1) for
+most of the budget, and at 0.02 none left it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.errors import GraderError
+from autograder.training import data
+from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+
+ASSIGNMENT = "anna_lstm"
+#: Anna Karenina read in text mode has 83 distinct characters; the grader orders them sorted.
+VOCAB = 83
+_Y_LINE = "y = np.concatenate([x[:, 1:], following[:, None]], axis=1)"
+
+
+def _prepare(data_dir: Path, **options: int) -> data.Prepared:
+    prepared = data.characters(data_dir, "anna.txt", **options)
+    if len(prepared.info["vocab"]) != VOCAB:
+        raise GraderError(
+            f"anna.txt has {len(prepared.info['vocab'])} distinct characters, not {VOCAB}; "
+            "prepare the data directory again"
+        )
+    return prepared
+
+
+ANNA = TrainingSpec(
+    id="anna_training",
+    assignment=ASSIGNMENT,
+    title="CharRNN (LSTM) learns to predict the next character of Anna Karenina",
+    recipe="anna_lstm",
+    metric="next_char_loss",
+    module="anna_lstm",
+    params={"vocab": VOCAB, "batch_size": 32, "seq_length": 50, "lr": 0.005, "clip": 5.0},
+    prepare=_prepare,
+    data={"train_chars": 400_000, "windows": 64, "window": 50},
+    parts={
+        "model": {
+            "target": {"name": "CharRNN"},
+            "init": {
+                "args": [{"info": "vocab"}],  # the sorted characters
+                "kwargs": {
+                    "n_hidden": {"value": 64},
+                    "n_layers": {"value": 2},
+                    "drop_prob": {"value": 0.1},
+                },
+            },
+        },
+        "functions": {"batches": {"name": "get_batches"}},
+    },
+    expected={"vocab": VOCAB},
+    mistakes=(
+        TrainingMistake(
+            "target not shifted",
+            "get_batches",
+            "anna_lstm",
+            (_Y_LINE, "y = x.copy()"),
+            "y equals x: the LSTM learns to copy its input",
+        ),
+        TrainingMistake(
+            "x and y swapped",
+            "get_batches",
+            "anna_lstm",
+            ("yield x, y", "yield y, x"),
+            "the LSTM learns the character before, which it has already seen",
+        ),
+        TrainingMistake(
+            "flattened time-major",
+            "char_rnn",
+            "anna_lstm",
+            (
+                "out = out.reshape(-1, self.n_hidden)",
+                "out = out.transpose(0, 1).reshape(-1, self.n_hidden)",
+            ),
+            "the rows of the scores no longer line up with the targets",
+        ),
+    ),
+    causes=(
+        "get_batches' y is not x shifted left by one (its last column is the character after "
+        "the window);",
+        "get_batches yields (y, x) instead of (x, y);",
+        "CharRNN.forward flattens the LSTM output in the wrong order (transpose before reshape) "
+        "or without batch_first=True;",
+        "the scores pass through softmax, or the hidden state returned is not the LSTM's.",
+    ),
+    leak_floor=True,
+    depends_on=("get_batches", "char_rnn"),
+    curve_every=25,
+)
+
+SPECS = (ANNA,)
+EXERCISES = tuple(make_exercise(spec) for spec in SPECS)

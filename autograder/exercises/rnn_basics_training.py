@@ -1,0 +1,77 @@
+"""Assignment 4, rnn_basics: the training check (the from-scratch cell memorises a sentence).
+
+Of the two training tasks in the notebook, the memorisation task separates faster and more
+clearly: the course's own loop (Adam 0.01, summed MSE, 100 passes over "hello pytorch. how long
+can a rnn cell remember?") takes about a second, a correct cell ends near 0.08 while a cell
+that drops its previous state cannot get below 0.78 (one letter cannot tell what follows it).
+The embedding model on Shakespeare runs one character per call, which makes a check of the
+same power cost tens of seconds. The grader feeds the sentence's rows itself and compares each
+output with the next row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.training import data
+from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+
+ASSIGNMENT = "rnn_basics"
+LETTERS = len(data.SCRATCH_CHARS)
+
+
+def _prepare(data_dir: Path) -> data.Prepared:
+    return data.sentence()  # no data file: the sentence is part of the course
+
+
+MEMORISE = TrainingSpec(
+    id="rnn_cell_training",
+    assignment=ASSIGNMENT,
+    title="The from-scratch RNN cell memorises the course's sentence",
+    recipe="memorise",
+    metric="sentence_mse",
+    module="rnn_basics.scratch",
+    params={"lr": 0.01},
+    prepare=_prepare,
+    data={},
+    parts={
+        "model": {
+            "target": {"name": "RNN", "arity": 3},
+            "init": {"args": [{"value": LETTERS}, {"value": 35}, {"value": LETTERS}]},
+        }
+    },
+    expected={},
+    mistakes=(
+        TrainingMistake(
+            "previous hidden state ignored",
+            "rnn_cell",
+            "rnn_basics.scratch",
+            (
+                "hidden = torch.tanh(self.i2h(input) + self.h2h(hidden))",
+                "hidden = torch.tanh(self.i2h(input))",
+            ),
+            "the cell sees one letter at a time: 'l' cannot tell whether 'l' or 'o' follows",
+        ),
+        TrainingMistake(
+            "hidden state detached each step",
+            "rnn_cell",
+            "rnn_basics.scratch",
+            (
+                "hidden = torch.tanh(self.i2h(input) + self.h2h(hidden))",
+                "hidden = torch.tanh(self.i2h(input) + self.h2h(hidden.detach()))",
+            ),
+            "no gradient flows back through time: the cell cannot learn what to remember",
+        ),
+    ),
+    causes=(
+        "the new hidden state does not include h2h(hidden), the previous state;",
+        "the previous state is detached inside forward, so no gradient flows through time;",
+        "forward returns the old hidden state, or the output is not i2o of the new one;",
+        "init_hidden does not return zeros of shape (1, hidden_size).",
+    ),
+    depends_on=("rnn_cell",),
+    curve_every=10,
+)
+
+SPECS = (MEMORISE,)
+EXERCISES = tuple(make_exercise(spec) for spec in SPECS)

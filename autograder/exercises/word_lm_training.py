@@ -1,0 +1,95 @@
+"""Assignment 3, word_lm: the training check (validation perplexity of the word LM).
+
+One epoch of WikiText-2 with the course's model takes over 20 minutes on a CPU, so the grader
+keeps the course's loop (the student's `bptt_batchify`, truncated BPTT with the hidden state
+carried and detached, plain SGD with clipping at 0.25) but trains a small LSTM (2 x 64) on the
+first 200,000 training tokens over the 1,000 most frequent words (the rest become <unk>), with
+a learning rate of 5 instead of 20, which is stable at that size. The student's
+`RNNModel.forward` must return log-probabilities: the grader checks that they are, then
+computes the perplexity of held-out windows of valid.txt with its own targets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.training import data
+from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+
+ASSIGNMENT = "word_lm"
+VOCAB = 1000
+SIZE = 64
+
+
+def _prepare(data_dir: Path, **options: int) -> data.Prepared:
+    return data.words(data_dir, VOCAB, **options)
+
+
+WORD_LM = TrainingSpec(
+    id="word_lm_training",
+    assignment=ASSIGNMENT,
+    title="RNNModel learns a word-level language model of WikiText-2",
+    recipe="word_lm",
+    metric="perplexity",
+    module="word_lm",
+    params={"batch_size": 20, "seq_length": 35, "lr": 5.0, "clip": 0.25},
+    prepare=_prepare,
+    data={"train_tokens": 200_000, "windows": 64, "window": 35},
+    parts={
+        "model": {
+            "target": {"name": "RNNModel"},
+            "init": {
+                "args": [
+                    {"value": "LSTM"},
+                    {"value": VOCAB},
+                    {"value": SIZE},
+                    {"value": SIZE},
+                    {"value": 2},
+                    {"value": 0.0},
+                ]
+            },
+        },
+        "functions": {"batchify": {"name": "bptt_batchify"}},
+    },
+    expected={"vocab": VOCAB},
+    mistakes=(
+        TrainingMistake(
+            "wrong axes permuted",
+            "bptt_batchify",
+            "word_lm",
+            (
+                "kept.reshape(batch_size, num_sample, sequence_length).transpose(0, 1)",
+                "kept.reshape(batch_size, sequence_length, num_sample).permute(2, 0, 1)",
+            ),
+            "consecutive positions of a sample are num_sample words apart: no sentence to learn",
+        ),
+        TrainingMistake(
+            "softmax instead of log_softmax",
+            "rnn_model_forward",
+            "word_lm",
+            ("F.log_softmax(logits, dim=-1)", "F.softmax(logits, dim=-1)"),
+            "probabilities, not log-probabilities: nll_loss rewards nothing sensible",
+        ),
+        TrainingMistake(
+            "log_softmax over the sequence",
+            "rnn_model_forward",
+            "word_lm",
+            ("F.log_softmax(logits, dim=-1)", "F.log_softmax(logits, dim=1)"),
+            "normalised over time, not over the vocabulary (a naive perplexity looks excellent)",
+        ),
+    ),
+    causes=(
+        "forward does not end with F.log_softmax(..., dim=-1) over the vocabulary;",
+        "bptt_batchify does not reshape to (batch_size, -1, sequence_length) before swapping the "
+        "first two axes, so a sample's words are not consecutive text;",
+        "the recurrent layer's output is not what the projection reads (for example the "
+        "embedding or the final state instead);",
+        "prev_hidden is not passed to the recurrent layer, or the new state is not returned.",
+    ),
+    half_outputs=True,
+    depends_on=("rnn_model_forward", "bptt_batchify"),
+    curve_every=25,
+)
+
+SPECS = (WORD_LM,)
+EXERCISES = tuple(make_exercise(spec) for spec in SPECS)

@@ -1,0 +1,247 @@
+"""Training checks: the reference passes on CPU within budget, known mistakes fail, thresholds
+are calibrated and refused without calibration, and a missing data directory costs only them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.config import Course
+from autograder.demo import with_mistakes
+from autograder.engine.exercise import Mistake
+from autograder.engine.grade import grade_notebook
+from autograder.errors import GraderError
+from autograder.training import calibration, data, metrics
+from autograder.training.calibrate import training_specs
+from autograder.training.local import train_once
+from autograder.training.spec import TrainingSpec, budget_for, check_device, resolve_threshold
+from tests import submissions
+
+ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
+
+
+def specs_of(assignment: str) -> tuple[TrainingSpec, ...]:
+    return importlib.import_module(f"autograder.exercises.{assignment}_training").SPECS
+
+
+@pytest.fixture
+def with_data(course_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RNN_GRADER_DATA", str(course_data_dir))
+    return course_data_dir
+
+
+def mistake_rounds(specs: tuple[TrainingSpec, ...]) -> list[dict[str, tuple[str, Mistake]]]:
+    """Every known mistake, grouped so that a round rewrites each question block at most once
+    and holds at most one mistake per training check (each failure is then that mistake's)."""
+    rounds: list[dict[str, tuple[str, Mistake]]] = []
+    for spec in specs:
+        for mistake in spec.mistakes:
+            for round_ in rounds:
+                used = {exercise_id for exercise_id, _ in round_.values()}
+                if mistake.block not in round_ and spec.id not in used:
+                    break
+            else:
+                round_ = {}
+                rounds.append(round_)
+            round_[mistake.block] = (spec.id, Mistake(mistake.name, mistake.replace, ()))
+    return rounds
+
+
+# --- through the sandbox, as grading runs them ---------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_passes_every_training_check_within_budget(
+    course: Course, assignment: str, with_data: Path, tmp_path: Path
+) -> None:
+    specs = specs_of(assignment)
+    nb = submissions.reference(course, assignment)
+    started = time.monotonic()
+    result = grade_notebook(
+        course, assignment, submissions.write(nb, tmp_path, "ref"), only=[s.id for s in specs]
+    )
+    elapsed = time.monotonic() - started
+    failing = {e.id: e.message for e in result.exercises if e.status != "passed"}
+    assert not failing, failing
+    assert result.confined
+    walls = [course.config.assignment(assignment).exercises[s.id].wall_seconds for s in specs]
+    assert elapsed < sum(walls)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_known_mistakes_fail_the_training_check(
+    course: Course, assignment: str, with_data: Path, tmp_path: Path
+) -> None:
+    specs = specs_of(assignment)
+    assert all(len(spec.mistakes) >= 2 for spec in specs)
+    missed = []
+    for number, round_ in enumerate(mistake_rounds(specs)):
+        nb = with_mistakes(course, assignment, {block: m for block, (_, m) in round_.items()})
+        path = submissions.write(nb, tmp_path, f"round{number}")
+        result = grade_notebook(course, assignment, path, only=[s.id for s in specs])
+        by_id = {e.id: e for e in result.exercises}
+        for exercise_id, mistake in round_.values():
+            graded = by_id[exercise_id]
+            if graded.points > 0 or graded.status == "passed":
+                missed.append(f"{exercise_id}/{mistake.name}: {graded.message}")
+            assert graded.message and "Traceback" not in graded.message
+    assert not missed, "\n".join(missed)
+
+
+@pytest.mark.slow
+def test_unshifted_targets_fail_the_char_lm_check_despite_a_tiny_own_loss(
+    course: Course, with_data: Path, tmp_path: Path
+) -> None:
+    spec = next(s for s in specs_of("names_charlm") if s.id == "charlm_training")
+    mistake = next(m for m in spec.mistakes if m.name == "target not shifted")
+    nb = with_mistakes(
+        course, "names_charlm", {mistake.block: Mistake(mistake.name, mistake.replace, ())}
+    )
+    path = submissions.write(nb, tmp_path, "unshifted")
+    result = grade_notebook(course, "names_charlm", path, only=[spec.id])
+    (graded,) = result.exercises
+    assert graded.status == "failed" and graded.points == 0
+    check = next(c for c in graded.checks if c.name == "reaches_threshold")
+    assert not check.passed
+    assert "give the answer away" in check.message  # its own loss fell far below the reference's
+    assert "Usual causes" in check.message and "Training loss on your own targets" in check.message
+
+
+def test_missing_data_fails_the_training_check_only(
+    course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RNN_GRADER_DATA", str(tmp_path / "no-data-here"))
+    nb = submissions.reference(course, "names_charlm")
+    path = submissions.write(nb, tmp_path, "ref")
+    result = grade_notebook(
+        course, "names_charlm", path, only=["one_hot_encode_string", "names_training"]
+    )
+    by_id = {e.id: e for e in result.exercises}
+    assert result.status == "graded"
+    assert by_id["one_hot_encode_string"].status == "passed"
+    assert by_id["names_training"].points == 0
+    assert "course data file names.csv" in by_id["names_training"].message
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+
+def test_every_training_check_has_a_current_cpu_calibration(course: Course) -> None:
+    specs = training_specs(course)
+    assert set(specs) == {s.id for a in ASSIGNMENTS for s in specs_of(a)}
+    for exercise_id, spec in specs.items():
+        found = calibration.load(course.root, "cpu", exercise_id)
+        assert found is not None, f"calibration/cpu/{exercise_id}.json is missing"
+        assert found["fingerprint"] == spec.fingerprint(budget_for(course, spec, "cpu"))
+        assert found["reference"]["n"] >= 20
+        assert found["false_fail_estimate"] <= 1e-3
+        assert found["reference"]["observed_failures"] == 0
+        assert all(m["verdict"].startswith("fails") for m in found["mistakes"])
+        assert len(found["mistakes"]) >= 2
+        for suffix in (".md", ".png"):
+            assert (course.root / "calibration" / "cpu" / f"{exercise_id}{suffix}").is_file()
+
+
+def _course_copy(repo_root: Path, target: Path, yaml_edit: tuple[str, str] | None = None) -> Course:
+    text = (repo_root / "grader.yaml").read_text(encoding="utf-8")
+    if yaml_edit:
+        assert yaml_edit[0] in text
+        text = text.replace(*yaml_edit)
+    (target / "grader.yaml").write_text(text, encoding="utf-8")
+    shutil.copytree(repo_root / "calibration", target / "calibration")
+    return Course(target / "grader.yaml")
+
+
+def test_grading_refuses_a_threshold_without_calibration(repo_root: Path, tmp_path: Path) -> None:
+    course = _course_copy(repo_root, tmp_path)
+    spec = specs_of("rnn_basics")[0]
+    assert resolve_threshold(course, spec, "cpu").calibration is not None
+    shutil.rmtree(tmp_path / "calibration" / "cuda", ignore_errors=True)
+    with pytest.raises(GraderError, match="refusing to grade.*no calibration for the device class"):
+        resolve_threshold(course, spec, "cuda")
+
+
+def test_a_changed_budget_makes_the_calibration_stale(repo_root: Path, tmp_path: Path) -> None:
+    edit = (
+        "cpu: {steps: 100, seconds: 30, checkpoints: [50]}",
+        "cpu: {steps: 120, seconds: 30, checkpoints: [50]}",
+    )
+    course = _course_copy(repo_root, tmp_path, edit)
+    with pytest.raises(GraderError, match="another recipe or budget"):
+        resolve_threshold(course, specs_of("rnn_basics")[0], "cpu")
+
+
+def test_an_explicit_uncalibrated_threshold_is_used_only_when_allowed(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    edit = (
+        "metric: sentence_mse\n          threshold: calibrated",
+        "metric: sentence_mse\n          threshold: 0.25\n          allow_uncalibrated: true",
+    )
+    course = _course_copy(repo_root, tmp_path, edit)
+    shutil.rmtree(tmp_path / "calibration")
+    found = resolve_threshold(course, specs_of("rnn_basics")[0], "cpu")
+    assert found.value == 0.25 and found.calibration is None and "uncalibrated" in found.source
+
+
+def test_a_check_without_a_cuda_budget_trains_on_the_cpu(repo_root: Path, tmp_path: Path) -> None:
+    course = _course_copy(repo_root, tmp_path, ("device: auto", "device: cuda"))
+    names = next(s for s in specs_of("names_charlm") if s.id == "names_training")
+    assert check_device(course, names) == "cpu"
+    assert resolve_threshold(course, names, "cpu").calibration is not None
+    assert check_device(course, specs_of("rnn_basics")[0]) == "cuda"
+
+
+def test_tolerance_factor_matches_tables() -> None:
+    assert calibration.tolerance_factor(20) == pytest.approx(4.29, abs=0.05)
+    assert calibration.tolerance_factor(100_000) == pytest.approx(3.09, abs=0.02)
+    assert calibration.place_threshold(0.45, 0.30, True) == pytest.approx(0.375)
+    with pytest.raises(ValueError):
+        calibration.place_threshold(0.45, 0.50, True)
+
+
+def test_recipes_are_deterministic_per_seed(course: Course) -> None:
+    spec = specs_of("rnn_basics")[0]
+    prepared = data.sentence()
+    budget = budget_for(course, spec, "cpu")
+    first = train_once(spec, prepared, budget, "cpu", seed=7)
+    second = train_once(spec, prepared, budget, "cpu", seed=7)
+    other = train_once(spec, prepared, budget, "cpu", seed=8)
+    assert first.scored and second.scored and other.scored
+    assert first.scored.values == second.scored.values
+    assert first.scored.values != other.scored.values
+    assert first.scored.train["seed"] == 7 and first.scored.train["torch"]
+
+
+# --- metrics: the grader's targets and the outputs' contract -------------------------------------
+
+
+def test_word_loss_rejects_what_is_not_log_probabilities() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((2, 5, 7))
+    targets = {"targets": rng.integers(0, 7, (2, 5)), "vocab": np.array(7)}
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    assert metrics.word_loss(log_probs, targets) > 0
+    with pytest.raises(metrics.UnusableOutputError, match="never positive"):
+        metrics.word_loss(np.exp(log_probs), targets)  # probabilities
+    over_time = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    with pytest.raises(metrics.UnusableOutputError, match="do not sum to 1"):
+        metrics.word_loss(over_time, targets)
+
+
+def test_balanced_accuracy_sees_through_the_majority_class() -> None:
+    labels = np.array([0] * 90 + [1] * 5 + [2] * 5)
+    always_zero = np.tile([5.0, 0.0, 0.0], (100, 1))
+    expected = {"labels": labels, "num_classes": np.array(3)}
+    assert metrics.plain_accuracy(always_zero, labels) == pytest.approx(0.9)
+    assert metrics.balanced_accuracy(always_zero, expected) == pytest.approx(1 / 3)
+    with pytest.raises(metrics.UnusableOutputError, match="NaN"):
+        metrics.balanced_accuracy(np.full((100, 3), np.nan), expected)
