@@ -185,6 +185,9 @@ def grade(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="write the full result here")
     ] = None,
+    training: Annotated[
+        bool, typer.Option(help="run the training checks too (--no-training: unit checks only)")
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
     """Grade one notebook (a table; --json for the full result) or a whole class with --out.
@@ -198,7 +201,7 @@ def grade(
         if not path.is_file() or path.suffix != ".ipynb":
             raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
         name = assignment or _assignment_of(path, course)
-        result = grade_notebook(course, name, path)
+        result = grade_notebook(course, name, path, training=training)
         print_result(result, console)
         if json_out is not None:
             json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -209,7 +212,16 @@ def grade(
     from autograder.batch.runner import DB_NAME, run_batch
     from autograder.batch.store import Store
 
-    summary = run_batch(course, assignment, path, out, workers=workers, regrade=regrade, only=only)
+    summary = run_batch(
+        course,
+        assignment,
+        path,
+        out,
+        workers=workers,
+        regrade=regrade,
+        only=only,
+        training=training,
+    )
     store = Store(out / DB_NAME)
     try:
         exports.write_all(store, course, assignment, out)

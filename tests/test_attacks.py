@@ -99,7 +99,10 @@ def baseline(course: Course, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     folder = tmp_path_factory.mktemp("baseline")
     return {
         kind: grade_notebook(
-            course, ASSIGNMENT, submissions.write(build(course, ASSIGNMENT), folder, kind)
+            course,
+            ASSIGNMENT,
+            submissions.write(build(course, ASSIGNMENT), folder, kind),
+            training=False,
         ).points
         for kind, build in (("blank", submissions.blank), ("reference", submissions.reference))
     }
@@ -109,7 +112,9 @@ def baseline(course: Course, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 def test_cheat_gains_nothing(course: Course, baseline, name: str, tmp_path: Path) -> None:
     MARKER.unlink(missing_ok=True)
     nb = attacked(submissions.blank(course, ASSIGNMENT), CHEATS[name])
-    result = grade_notebook(course, ASSIGNMENT, submissions.write(nb, tmp_path, name))
+    result = grade_notebook(
+        course, ASSIGNMENT, submissions.write(nb, tmp_path, name), training=False
+    )
     assert result.points == baseline["blank"] == 0.0
     assert not MARKER.exists()
     assert not Path("/work/main/HACKED").exists() and not Path("/root/HACKED").exists()
@@ -121,7 +126,9 @@ def test_disruption_costs_nothing_else(course: Course, baseline, name: str, tmp_
     code, cell_fails = DISRUPTIONS[name]
     nb = attacked(submissions.reference(course, ASSIGNMENT), code)
     started = time.monotonic()
-    result = grade_notebook(course, ASSIGNMENT, submissions.write(nb, tmp_path, name))
+    result = grade_notebook(
+        course, ASSIGNMENT, submissions.write(nb, tmp_path, name), training=False
+    )
     elapsed = time.monotonic() - started
     assert result.points == baseline["reference"] == result.max_points
     limit = course.config.limits.wall_seconds
@@ -141,6 +148,6 @@ def test_pickle_payloads_are_never_loaded(course: Course, tmp_path: Path) -> Non
     nb.metadata["otter"] = {"assignment_name": ASSIGNMENT, "log": payload}
     path = submissions.write(nb, tmp_path, "pickled")
     (tmp_path / ".OTTER_LOG").write_bytes(pickle.dumps(_Boom()))
-    result = grade_notebook(course, ASSIGNMENT, path)
+    result = grade_notebook(course, ASSIGNMENT, path, training=False)
     assert result.points == 0.0
     assert not MARKER.exists()

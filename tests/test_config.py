@@ -28,7 +28,10 @@ def minimal() -> dict:
 
 def test_course_config_lists_every_assignment_of_the_course(course: Course) -> None:
     assert set(course.config.assignments) == {"names_charlm", "anna_lstm", "word_lm", "rnn_basics"}
-    assert course.config.assignment("names_charlm").max_points == pytest.approx(14)
+    names = course.config.assignment("names_charlm")
+    unit = [e for e in names.exercises.values() if e.training is None]
+    assert sum(e.points for e in unit) == pytest.approx(14)
+    assert names.max_points == pytest.approx(sum(e.points for e in names.exercises.values()))
 
 
 def test_minimal_config_gets_defaults(tmp_path: Path, minimal: dict) -> None:

@@ -46,7 +46,7 @@ def gradescope_zip(course: Course, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def hidden_checks(course: Course) -> dict[str, bool]:
     """Test name -> whether its check is hidden, from the exercise definitions."""
-    exercises = exercises_for(ASSIGNMENT, list(course.config.assignment(ASSIGNMENT).exercises))
+    exercises = exercises_for(ASSIGNMENT, list(unit_points(course)))
     return {f"{e.id}: {c.description}": c.hidden for e in exercises for c in e.checks}
 
 
@@ -61,7 +61,25 @@ def autograder_root(
     (root / "results").mkdir()
     if notebook is not None:
         nbformat.write(notebook, root / "submission" / f"{ASSIGNMENT}.ipynb")
+    _unit_checks_only(root / "source" / "grader.yaml")
     return root
+
+
+def _unit_checks_only(config_path: Path) -> None:
+    """These tests are about the route; the training checks (they need the course data, which
+    this miniature /autograder lacks) are tested in test_training.py."""
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    for assignment in config["assignments"].values():
+        exercises = assignment["exercises"]
+        for name in [n for n, e in exercises.items() if "training" in e]:
+            del exercises[name]
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def unit_points(course: Course) -> dict[str, float]:
+    """Each unit exercise's points (the training checks are left out of these tests)."""
+    exercises = course.config.assignment(ASSIGNMENT).exercises
+    return {name: e.points for name, e in exercises.items() if e.training is None}
 
 
 def results_of(root: Path) -> dict:
@@ -261,12 +279,9 @@ def test_correct_submission_through_run_autograder(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     results = results_of(root)
-    spec = course.config.assignment(ASSIGNMENT)
-    assert results["score"] == spec.max_points == 14.0
+    assert results["score"] == sum(unit_points(course).values()) == 14.0
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in results["tests"])
-    assert scores_by_exercise(results) == pytest.approx(
-        {name: exercise.points for name, exercise in spec.exercises.items()}
-    )
+    assert scores_by_exercise(results) == pytest.approx(unit_points(course))
     assert_visibility(results, hidden_checks, "visible", "after_published")
     assert results["extra_data"]["confined"] is True
     assert os.listdir(root / "results") == ["results.json"]
@@ -287,7 +302,7 @@ def test_wrong_submission_loses_that_exercise_only(
     assert main(root) == 0
     results = results_of(root)
     scores = scores_by_exercise(results)
-    full = {name: e.points for name, e in course.config.assignment(ASSIGNMENT).exercises.items()}
+    full = unit_points(course)
     assert scores["names_dataset"] < full["names_dataset"]
     assert {k: v for k, v in scores.items() if k != "names_dataset"} == pytest.approx(
         {k: v for k, v in full.items() if k != "names_dataset"}
@@ -402,7 +417,7 @@ def test_time_limit_keeps_the_finished_exercises(
         start_new_session=True,
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
     )
-    first_five = {e for e in course.config.assignment(ASSIGNMENT).exercises if e != "char_rnn"}
+    first_five = {e for e in unit_points(course) if e != "char_rnn"}
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and process.poll() is None:
@@ -427,7 +442,7 @@ def test_time_limit_keeps_the_finished_exercises(
         log.close()
     results = results_of(root)
     assert results["score"] == 11.0
-    full = {name: e.points for name, e in course.config.assignment(ASSIGNMENT).exercises.items()}
+    full = unit_points(course)
     assert scores_by_exercise(results) == pytest.approx({**full, "char_rnn": 0.0})
     pending = [t for t in results["tests"] if t["name"].startswith("char_rnn: ")]
     assert pending and all(t["output"] == PENDING and t["score"] == 0 for t in pending)

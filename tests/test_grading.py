@@ -19,7 +19,14 @@ pytestmark = pytest.mark.slow
 
 
 def grade(course: Course, assignment: str, nb, folder: Path, name: str) -> SubmissionResult:
-    return grade_notebook(course, assignment, submissions.write(nb, folder, name))
+    """Unit checks only: the training checks have their own tests (test_training.py)."""
+    path = submissions.write(nb, folder, name)
+    return grade_notebook(course, assignment, path, training=False)
+
+
+def unit_ids(course: Course, assignment: str) -> list[str]:
+    spec = course.config.assignment(assignment)
+    return [e for e, config in spec.exercises.items() if config.training is None]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -55,7 +62,7 @@ def test_grading_is_deterministic(course: Course, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_known_mistake_is_caught(course: Course, assignment: str, tmp_path: Path) -> None:
-    exercises = exercises_for(assignment, list(course.config.assignment(assignment).exercises))
+    exercises = exercises_for(assignment, unit_ids(course, assignment))
     for exercise in exercises:
         assert len(exercise.mistakes) >= 6, f"{exercise.id}: fewer than six known mistakes"
     missed = []

@@ -54,6 +54,7 @@ class Task:
     student: str
     path: str
     only: list[str] | None
+    training: bool = True
 
 
 def run_batch(
@@ -65,6 +66,7 @@ def run_batch(
     workers: int | None = None,
     regrade: bool = False,
     only: list[str] | None = None,
+    training: bool = True,
     console: Console | None = None,
 ) -> BatchSummary:
     """Collect, grade what is not graded yet (or everything with `regrade`), into RUN_DIR."""
@@ -88,7 +90,7 @@ def run_batch(
                 submission.superseded,
                 submission.error,
             )
-        tasks = _tasks(store, list(spec.exercises), regrade, only)
+        tasks = _tasks(store, list(spec.exercises), regrade, only, training)
         stored = store.submissions()
         summary = BatchSummary(
             refused=sum(1 for s in stored if s.intake_error),
@@ -102,7 +104,13 @@ def run_batch(
         started = time.monotonic()
         if tasks:
             _grade_all(
-                course, assignment, tasks, store, workers or os.cpu_count() or 1, summary, console
+                course,
+                assignment,
+                tasks,
+                store,
+                workers or os.cpu_count() or 1,
+                summary,
+                console,
             )
         summary.seconds = time.monotonic() - started
         summary.changes = store.changes_since(started_at) if regrade else []
@@ -111,7 +119,9 @@ def run_batch(
         store.close()
 
 
-def _tasks(store: Store, exercises: list[str], regrade: bool, only: list[str] | None) -> list[Task]:
+def _tasks(
+    store: Store, exercises: list[str], regrade: bool, only: list[str] | None, training: bool
+) -> list[Task]:
     tasks = []
     for submission in store.submissions():
         if submission.superseded or submission.intake_error or submission.path is None:
@@ -125,7 +135,7 @@ def _tasks(store: Store, exercises: list[str], regrade: bool, only: list[str] | 
             done = store.graded_exercises(submission.source)
             remaining = [e for e in exercises if e not in done]
             todo = remaining if done else None
-        tasks.append(Task(submission.source, submission.student, submission.path, todo))
+        tasks.append(Task(submission.source, submission.student, submission.path, todo, training))
     return tasks
 
 
@@ -259,6 +269,7 @@ def _worker(slot: int, config_path: str, assignment: str, inbox, outbox) -> None
                 Path(task.path),
                 isolation=Isolation(slot=slot),
                 only=task.only,
+                training=task.training,
                 zygote=zygote,
                 on_result=lambda r, s=task.source: outbox.put(
                     ("exercise", slot, s, r.model_dump_json())

@@ -99,12 +99,18 @@ class Exercise:
     id: str
     assignment: str
     title: str
-    plan: Callable[[np.random.Generator], Plan]
+    plan: Callable[..., Plan]
     checks: tuple[Check, ...]
     mistakes: tuple[Mistake, ...] = ()
     #: exercises whose student code this one's probes also run (a NamesDataset calls the
     #: student's one_hot_encode_string); the mistake tests never mutate both at once.
     depends_on: tuple[str, ...] = ()
+    #: training checks build their plan from the course (data directory, budgets, thresholds):
+    #: their `plan` takes (rng, course)
+    uses_course: bool = False
+
+    def make_plan(self, rng: np.random.Generator, course: Any) -> Plan:
+        return self.plan(rng, course) if self.uses_course else self.plan(rng)
 
     def __post_init__(self) -> None:
         names = [check.name for check in self.checks]

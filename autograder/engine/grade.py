@@ -56,16 +56,22 @@ def grade_notebook(
     on_result: Callable[[ExerciseResult], None] | None = None,
     only: list[str] | None = None,
     zygote: Zygote | None = None,
+    training: bool = True,
 ) -> SubmissionResult:
     """Grade one notebook file. Problems with the file become an 'error' result, not exceptions.
 
     `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
     what finished even if grading is cut short later. `only` restricts grading to those
-    exercises (a resumed or partial regrade); the result then holds just them.
+    exercises (a resumed or partial regrade); the result then holds just them. With
+    `training=False` the training checks are left out (unit checks only).
     """
     started = time.monotonic()
     spec = course.config.assignment(assignment)
-    wanted = [e for e in spec.exercises if only is None or e in only]
+    wanted = [
+        e
+        for e, config in spec.exercises.items()
+        if (only is None or e in only) and (training or config.training is None)
+    ]
     exercises = exercises_for(assignment, wanted)
     base = {
         "assignment": assignment,
@@ -90,7 +96,7 @@ def grade_notebook(
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
-    plans = _plans(exercises, seed)
+    plans = _plans(exercises, seed, course)
     requests = [
         ExerciseRequest(
             e.id,
@@ -154,13 +160,16 @@ def _require_assignment(notebook, assignment: str, course: Course) -> None:
         raise GraderError(f"this is the notebook of the assignment {named!r}, not {assignment!r}")
 
 
-def _plans(exercises: list[Exercise], seed: int) -> dict[str, Plan]:
+def _plans(exercises: list[Exercise], seed: int, course: Course) -> dict[str, Plan]:
     """Every exercise's plan. One thread: the reference models are tiny, and on a shared machine
     torch's thread pool makes them slower, not faster."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return {e.id: e.plan(np.random.default_rng(exercise_seed(seed, e.id))) for e in exercises}
+        return {
+            e.id: e.make_plan(np.random.default_rng(exercise_seed(seed, e.id)), course)
+            for e in exercises
+        }
     finally:
         torch.set_num_threads(threads)
 

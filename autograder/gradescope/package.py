@@ -26,7 +26,7 @@ ROOT_ENV = "RNN_GRADER_GRADESCOPE_ROOT"
 TORCH_VERSION = "2.13.0"
 #: pyproject.toml names README.md as the project's readme: pip cannot build it without.
 PROJECT_FILES = ("pyproject.toml", "README.md", "grader.yaml")
-PROJECT_TREES = ("autograder", "solutions")
+PROJECT_TREES = ("autograder", "solutions", "calibration")
 #: The earliest time a zip can hold: a fixed stamp, so that two builds give identical bytes.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXECUTABLES = ("setup.sh", "run_autograder")

@@ -232,27 +232,13 @@ def resolve_threshold(course: Course, spec: TrainingSpec, device: str) -> Thresh
     )
 
 
-def current_course() -> Course:
-    """The course being graded: grader.yaml as the CLI finds it, else the package's checkout.
-
-    The engine calls plans with a random generator only; a training check then looks the
-    configuration up itself ($RNN_GRADER_CONFIG, the current folder and its parents). An engine
-    that passes `course` to the plan makes this unnecessary.
-    """
-    try:
-        return Course.discover()
-    except GraderError:
-        return Course(Path(__file__).resolve().parents[2] / "grader.yaml")
-
-
 # --- the exercise ----------------------------------------------------------------------------
 
 
 def make_exercise(spec: TrainingSpec) -> Exercise:
     """The engine's view of a training check: a plan with one "train" probe, three checks."""
 
-    def plan(rng: np.random.Generator, course: Course | None = None) -> Plan:
-        course = course or current_course()
+    def plan(rng: np.random.Generator, course: Course) -> Plan:
         device = check_device(course, spec)
         budget = budget_for(course, spec, device)
         threshold = resolve_threshold(course, spec, device)
@@ -272,7 +258,9 @@ def make_exercise(spec: TrainingSpec) -> Exercise:
         return result
 
     checks = (trained, outputs_usable, reaches_threshold)
-    return Exercise(spec.id, spec.assignment, spec.title, plan, checks, (), spec.depends_on)
+    return Exercise(
+        spec.id, spec.assignment, spec.title, plan, checks, (), spec.depends_on, uses_course=True
+    )
 
 
 @dataclass
