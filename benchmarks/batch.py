@@ -72,6 +72,7 @@ def time_ours(course, folder: Path, run: Path, workers: int) -> float:
         folder,
         run,
         workers=workers,
+        training=False,
         console=Console(stderr=True, quiet=True),
     )
     return time.perf_counter() - started
