@@ -393,13 +393,20 @@ def _child_environment() -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "MPLBACKEND": "Agg",
+        # The sandbox uid has no passwd entry; libraries that ask who the user is
+        # (getpass.getuser, as torch does for its cache folders) read these instead.
+        "USER": "student",
+        "LOGNAME": "student",
         "RNN_GRADER_DATA": "/data-not-available-while-grading",
         "RNN_GRADER_QUICK": "1",
     }
 
 
 def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[str, Any]:
-    expose = _exposed_trees(isolation.expose_extra)
+    gpus = sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
+    # CUDA reads the driver's view of the GPU from /sys and reserves far more address space
+    # than any RAM limit, so with a GPU the address-space limit is lifted (memory_mb=0).
+    expose = _exposed_trees((*isolation.expose_extra, *(("/sys",) if gpus else ())))
     return {
         "new_root": new_root,
         "expose": expose,
@@ -407,10 +414,10 @@ def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[st
         "uid": isolation.uid_base + isolation.slot,
         "gid": isolation.uid_base + isolation.slot,
         "cpu_seconds": limits.cpu_seconds * 4 + 60,
-        "memory_mb": limits.memory_mb,
+        "memory_mb": 0 if gpus else limits.memory_mb,
         "max_processes": limits.max_processes,
         "max_file_mb": max(1, limits.max_output_kb // 1024 * 16),
-        "extra_devices": sorted(name for name in os.listdir("/dev") if name.startswith("nvidia")),
+        "extra_devices": gpus,
     }
 
 
