@@ -152,9 +152,8 @@ def _bind(source: str, target: str, *, read_only: bool) -> None:
 
 def _limit(spec: Confinement) -> None:
     mb = 1 << 20
-    if spec.memory_mb:  # 0: no address-space limit (CUDA needs to reserve more than RAM)
-        resource.setrlimit(resource.RLIMIT_AS, (spec.memory_mb * mb, spec.memory_mb * mb))
     for limit, value in (
+        (resource.RLIMIT_AS, spec.memory_mb * mb),
         (resource.RLIMIT_CPU, spec.cpu_seconds),
         (resource.RLIMIT_NPROC, spec.max_processes),
         (resource.RLIMIT_FSIZE, spec.max_file_mb * mb),

@@ -403,10 +403,7 @@ def _child_environment() -> dict[str, str]:
 
 
 def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[str, Any]:
-    gpus = sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
-    # CUDA reads the driver's view of the GPU from /sys and reserves far more address space
-    # than any RAM limit, so with a GPU the address-space limit is lifted (memory_mb=0).
-    expose = _exposed_trees((*isolation.expose_extra, *(("/sys",) if gpus else ())))
+    expose = _exposed_trees(isolation.expose_extra)
     return {
         "new_root": new_root,
         "expose": expose,
@@ -414,10 +411,10 @@ def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[st
         "uid": isolation.uid_base + isolation.slot,
         "gid": isolation.uid_base + isolation.slot,
         "cpu_seconds": limits.cpu_seconds * 4 + 60,
-        "memory_mb": 0 if gpus else limits.memory_mb,
+        "memory_mb": limits.memory_mb,
         "max_processes": limits.max_processes,
         "max_file_mb": max(1, limits.max_output_kb // 1024 * 16),
-        "extra_devices": gpus,
+        "extra_devices": sorted(name for name in os.listdir("/dev") if name.startswith("nvidia")),
     }
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from autograder.config import Course, Training, TrainingBudget
 from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer, Value, explain_error
@@ -133,11 +132,13 @@ def _fill(value: Any, prepared: Prepared) -> Any:
 
 
 def device_class(course: Course) -> str:
-    """cuda when the configuration asks for it or (auto) a GPU is visible; else cpu."""
-    wanted = course.config.device
-    if wanted == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return wanted
+    """cuda only when grader.yaml says `device: cuda`; `auto` means the CPU for now.
+
+    On an H100 machine the confined child does not see a usable GPU yet (CUDA fails to
+    initialise inside the sandbox; see the notes), so `auto` must not send training checks to
+    a device their student code cannot reach. The cuda calibrations were made in-process.
+    """
+    return "cuda" if course.config.device == "cuda" else "cpu"
 
 
 def check_device(course: Course, spec: TrainingSpec) -> str:
