@@ -57,6 +57,7 @@ def test_bad_files_are_described(tmp_path: Path) -> None:
         "binary.ipynb": (bytes(range(256)), "not UTF-8"),
         "list.ipynb": (b"[1, 2]", "not a Jupyter notebook"),
         "old.ipynb": (json.dumps({"cells": [], "nbformat": 3}).encode(), "format 3 is too old"),
+        "empty.ipynb": (json.dumps({"cells": [], "nbformat": 4}).encode(), "no code in it"),
     }
     for name, (data, message) in cases.items():
         path = tmp_path / name

@@ -56,6 +56,12 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
             f"{path}: notebook format {data.get('nbformat')} is too old; open and save it in a "
             "current Jupyter to convert it to format 4"
         )
+    if not any(
+        cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip()
+        for cell in data["cells"]
+        if isinstance(cell, dict)
+    ):
+        raise GraderError(f"{path}: the notebook has no code in it; was the right file submitted?")
     return nbformat.from_dict(data)
 
 
