@@ -138,3 +138,22 @@ def expect_weights_mapped(ctx: Context, probe: str, expected: list[str]) -> None
 
 def module_types(ctx: Context, probe: str) -> list[str]:
     return [type_name for _, type_name in ctx.answer(probe).raw.get("modules", [])]
+
+
+def on_other_device(ctx: Context, probe: str, failure: str, what: str) -> Value:
+    """The first step's result of a probe run on the "meta" device, which must stay there.
+
+    `failure` says what to fix when the student's code cannot run off the CPU at all.
+    """
+    answer = ctx.answer(probe)
+    if not answer.raw.get("ok"):
+        message = str(answer.raw.get("error", {}).get("message", ""))[:160]
+        raise CheckFailure(failure, actual=message)
+    value = answer.step(0)
+    expect(
+        value.device == "meta",
+        f"{what} should stay on the input's device",
+        expected="the input's device",
+        actual=value.device,
+    )
+    return value

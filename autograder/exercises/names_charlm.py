@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 
 from autograder.engine.checks import (
-    CheckFailure,
     expect,
     expect_dtype,
     expect_shape,
@@ -32,6 +31,7 @@ from autograder.exercises.common import (
     expect_weights_mapped,
     module_probe,
     module_types,
+    on_other_device,
     reference_grads,
     target,
     to_numpy,
@@ -235,19 +235,12 @@ def gradients_match(ctx: Context) -> None:
 
 @check("creates the hidden state on the input's device")
 def follows_input_device(ctx: Context) -> None:
-    answer = ctx.answer("meta")
-    if not answer.raw.get("ok"):
-        raise CheckFailure(
-            "forward fails when the model and input are on another device: create h with "
-            "device=x.device",
-            actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
-        )
-    value = answer.step(0)
-    expect(
-        value.device == "meta",
-        "the logits should stay on the input's device",
-        expected="meta",
-        actual=value.device,
+    on_other_device(
+        ctx,
+        "meta",
+        "forward fails when the model and input are on another device: create h with "
+        "device=x.device",
+        "the logits",
     )
 
 

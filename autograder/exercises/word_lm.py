@@ -34,6 +34,7 @@ from autograder.exercises.common import (
     expect_grads_close,
     expect_tensor_close,
     expect_tensor_equal,
+    on_other_device,
     reference_grads,
     state_arrays,
     target,
@@ -522,19 +523,12 @@ def keeps_dtype_and_device(ctx: Context) -> None:
         value = ctx.answer(key).value()
         expect_tensor(value, "the result of bptt_batchify")
         expect_dtype(value, "int64", "the result (the same torch.long as the input)")
-    answer = ctx.answer("meta")
-    if not answer.raw.get("ok"):
-        raise CheckFailure(
-            "bptt_batchify fails for a tensor on another device: slice and reshape the tensor "
-            "itself, without going through numpy, lists or new tensors",
-            actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
-        )
-    value = answer.step(0)
-    expect(
-        value.device == "meta",
-        "the result should stay on the input's device",
-        expected="the input's device",
-        actual=value.device,
+    value = on_other_device(
+        ctx,
+        "meta",
+        "bptt_batchify fails for a tensor on another device: slice and reshape the tensor "
+        "itself, without going through numpy, lists or new tensors",
+        "the result",
     )
     expect_shape(value, ctx.expected("meta"), "the result for a tensor on another device")
 
