@@ -235,7 +235,3 @@ class Store:
             (moment,),
         ).fetchall()
         return [tuple(row) for row in rows]  # type: ignore[misc]
-
-    def counts(self) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM submissions GROUP BY status")
-        return dict(rows.fetchall())
