@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import pickle
+import queue
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.config import Limits
-from autograder.sandbox import protocol
-from autograder.sandbox.launcher import Cell, ExerciseRequest, run_submission
+from autograder.sandbox import launcher, protocol
+from autograder.sandbox.launcher import Cell, ChildOutcome, ExerciseRequest, run_submission
 
 
 def test_protocol_round_trip_keeps_shapes_and_dtypes() -> None:
@@ -81,3 +82,68 @@ def test_a_crashing_cell_is_skipped_and_the_rest_still_runs() -> None:
     assert outcome.answers["b"].probes[0]["result"] == {"type": "int", "value": 2}
     assert outcome.cells[1].error["type"] == "ProcessDied"
     assert outcome.launches == 2
+
+
+@pytest.mark.slow
+def test_a_cell_reading_stdin_sees_an_empty_stream_not_the_graders_channel() -> None:
+    cells = [Cell(0, "try:\n    text = input()\nexcept EOFError:\n    text = 'eof'\n")]
+    outcome = run_submission(cells, [probe_value("text")], Limits(), cell_seconds=10)
+    assert outcome.answers["text"].probes[0]["result"]["value"] == "eof"
+    assert outcome.cells[0].error is None
+
+
+class _Replies:
+    """Stands in for the child's stdin: collects the grader's replies."""
+
+    def __init__(self) -> None:
+        self.stdin = io.BytesIO()
+
+
+def _checkpoint(exercise: str, step: int) -> tuple[dict, dict[str, np.ndarray]]:
+    key = f"p0/checkpoint{step}"
+    header = {"event": "checkpoint", "id": exercise, "step": step, "outputs": {"array": key}}
+    return header, {key: np.full(3, float(step))}
+
+
+def _follow(items: list, on_checkpoint) -> tuple[object, ChildOutcome, _Replies]:
+    events: queue.Queue = queue.Queue()
+    for item in [({"event": "ready"}, {}), ({"event": "exercise_start", "id": "t"}, {}), *items]:
+        events.put(item)
+    outcome = ChildOutcome(on_checkpoint=on_checkpoint)
+    replies = _Replies()
+    stopped = launcher._follow(events, replies, 5, Limits(), outcome, {"t": 5})
+    return stopped, outcome, replies
+
+
+def test_streamed_checkpoints_get_a_reply_and_join_the_final_answer() -> None:
+    seen = []
+
+    def decide(exercise: str, header: dict, arrays: dict) -> bool:
+        seen.append((exercise, header["step"], sorted(arrays)))
+        return header["step"] == 20
+
+    final = ({"event": "exercise_result", "id": "t", "probes": [{"ok": True}]}, {})
+    items = [_checkpoint("t", 10), _checkpoint("t", 20), final, ({"event": "done"}, {})]
+    stopped, outcome, replies = _follow(items, decide)
+    assert stopped is None
+    assert seen == [("t", 10, ["p0/checkpoint10"]), ("t", 20, ["p0/checkpoint20"])]
+    stream = io.BytesIO(replies.stdin.getvalue())
+    answers = [protocol.read_message(stream, 4096)[0] for _ in range(2)]
+    assert answers == [{"stop": False}, {"stop": True}]
+    assert sorted(outcome.answers["t"].arrays) == ["p0/checkpoint10", "p0/checkpoint20"]
+
+
+def test_a_flood_of_checkpoints_fails_that_exercise_only() -> None:
+    items = [_checkpoint("t", step) for step in range(launcher.MAX_CHECKPOINTS + 1)]
+    stopped, outcome, _ = _follow(items, lambda *args: False)
+    assert stopped[:2] == ("exercise", "t")
+    assert stopped[2]["type"] == "ProtocolError"
+    assert "more checkpoints" in stopped[2]["message"]
+
+
+def test_a_checkpoint_outside_its_exercise_is_ignored() -> None:
+    calls = []
+    header, arrays = _checkpoint("other", 1)
+    items = [(header, arrays), ({"event": "done"}, {})]
+    stopped, outcome, replies = _follow(items, lambda *args: calls.append(args) or True)
+    assert stopped is None and not calls and replies.stdin.getvalue() == b""

@@ -17,10 +17,18 @@ from autograder.demo import with_mistakes
 from autograder.engine.exercise import Mistake
 from autograder.engine.grade import grade_notebook
 from autograder.errors import GraderError
+from autograder.sandbox.probes import ProbeRunner, Recorder
 from autograder.training import calibration, data, metrics
 from autograder.training.calibrate import training_specs
-from autograder.training.local import train_once
-from autograder.training.spec import TrainingSpec, budget_for, check_device, resolve_threshold
+from autograder.training.local import namespace, train_once
+from autograder.training.spec import (
+    EarlyStop,
+    Threshold,
+    TrainingSpec,
+    budget_for,
+    check_device,
+    resolve_threshold,
+)
 from tests import submissions
 
 ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
@@ -71,6 +79,11 @@ def test_reference_passes_every_training_check_within_budget(
     failing = {e.id: e.message for e in result.exercises if e.status != "passed"}
     assert not failing, failing
     assert result.confined
+    for graded in result.exercises:  # the grader ended each run at its decision, not later
+        record = graded.training
+        assert record is not None and record.device == "cpu" and record.torch_version
+        assert record.decided_step == record.steps == record.checkpoints[-1][0]
+        assert record.stopped in ("decided", "steps") and record.curve
     walls = [course.config.assignment(assignment).exercises[s.id].wall_seconds for s in specs]
     assert elapsed < sum(walls)
 
@@ -92,6 +105,8 @@ def test_known_mistakes_fail_the_training_check(
             graded = by_id[exercise_id]
             if graded.points > 0 or graded.status == "passed":
                 missed.append(f"{exercise_id}/{mistake.name}: {graded.message}")
+            if graded.training is not None:  # a run that ended without a crash
+                assert graded.training.decided_step is None
             assert graded.message and "Traceback" not in graded.message
     assert not missed, "\n".join(missed)
 
@@ -219,6 +234,67 @@ def test_recipes_are_deterministic_per_seed(course: Course) -> None:
     assert first.scored.values == second.scored.values
     assert first.scored.values != other.scored.values
     assert first.scored.train["seed"] == 7 and first.scored.train["torch"]
+
+
+def _train_live(course: Course, decide) -> tuple[dict, Recorder, list[tuple[int, list[str]]]]:
+    """The memorisation recipe in-process, with `decide` standing in for the grader."""
+    spec = specs_of("rnn_basics")[0]
+    probe = spec.probe(data.sentence(), budget_for(course, spec, "cpu"), "cpu", seed=3)
+    calls: list[tuple[int, list[str]]] = []
+
+    def live(point: dict, arrays: dict) -> bool:
+        calls.append((point["step"], sorted(arrays)))
+        return decide(point["step"])
+
+    runner = ProbeRunner(namespace(spec.module, None), {}, dict(data.sentence().arrays), live)
+    recorder = Recorder("p0")
+    return runner.run(probe, recorder), recorder, calls
+
+
+def test_training_stops_at_the_checkpoint_where_the_grader_decides(course: Course) -> None:
+    result, recorder, calls = _train_live(course, lambda step: step == 50)
+    assert calls == [(50, ["p0/checkpoint0"])]
+    assert result["train"]["stopped"] == "decided" and result["train"]["steps"] == 50
+    assert not recorder.arrays  # the outputs went with the checkpoint, not again at the end
+
+
+def test_training_runs_its_budget_while_the_grader_is_undecided(course: Course) -> None:
+    budget = budget_for(course, specs_of("rnn_basics")[0], "cpu")
+    result, _, calls = _train_live(course, lambda step: False)
+    assert [step for step, _ in calls] == [*budget.checkpoints, budget.steps]
+    assert result["train"]["steps"] == budget.steps and result["train"]["stopped"] == "steps"
+
+
+class _Mean:
+    """A stand-in metric: the mean of the outputs, lower is better."""
+
+    @staticmethod
+    def compute(outputs: np.ndarray, targets: dict) -> float:
+        if outputs.size == 0:
+            raise metrics.UnusableOutputError("no outputs")
+        return float(outputs.mean())
+
+    @staticmethod
+    def passes(value: float, threshold: float) -> bool:
+        return value <= threshold
+
+
+def _point(value: float | None) -> tuple[dict, dict[str, np.ndarray]]:
+    data = np.full(4, value, dtype=np.float32) if value is not None else np.zeros(0, np.float32)
+    meta = {"type": "tensor", "dtype": "float32", "shape": list(data.shape), "array": "k"}
+    return {"step": 1, "outputs": meta}, {"k": data}
+
+
+def test_early_stop_decides_on_a_pass_or_a_leak_and_never_on_bad_outputs() -> None:
+    threshold = Threshold(2.0, 0.5, "test", None)
+    passing, failing = EarlyStop(_Mean, threshold, {}), EarlyStop(_Mean, threshold, {})
+    assert not passing(*_point(3.0))
+    assert passing(*_point(1.5))  # met the threshold: passed, the run may end
+    assert failing(*_point(0.1))  # below the floor: it fails whatever follows
+    undecided = EarlyStop(_Mean, threshold, {})
+    assert not undecided(*_point(None))  # unusable outputs: go on, the final scoring explains
+    assert not undecided({"step": 1, "outputs": {"type": "str"}}, {})
+    assert not undecided({"step": 1, "outputs": {"type": "tensor", "array": "missing"}}, {})
 
 
 # --- metrics: the grader's targets and the outputs' contract -------------------------------------

@@ -28,6 +28,9 @@ class Plan:
     probes: dict[str, dict[str, Any]] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     expected: dict[str, Any] = field(default_factory=dict)
+    #: training checks: sees each streamed checkpoint (header, arrays) and returns True once
+    #: the verdict is known, so that the child stops training early
+    on_checkpoint: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = None
 
     def array(self, key: str, value: np.ndarray) -> dict[str, Any]:
         """Register an input array and return the argument that refers to it."""
@@ -42,6 +45,8 @@ class Context:
     plan: Plan
     answers: dict[str, Answer]
     cells: list[Cell]
+    #: facts a check records for the result (a training run's device, seeds and curve)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def answer(self, probe: str) -> Answer:
         if probe not in self.answers:

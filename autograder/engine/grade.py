@@ -117,6 +117,10 @@ def grade_notebook(
         if on_result is not None:
             on_result(scored[exercise_id])
 
+    def checkpoint(exercise_id: str, header: dict, arrays: dict[str, np.ndarray]) -> bool:
+        decide = plans[exercise_id].on_checkpoint
+        return decide is not None and decide(header, arrays)
+
     outcome = run_submission(
         submission.cells,
         requests,
@@ -125,6 +129,7 @@ def grade_notebook(
         files=support_files(course, assignment),
         on_answer=settle,
         zygote=zygote,
+        on_checkpoint=checkpoint,
     )
     results = [
         scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, "no answer")
@@ -142,6 +147,8 @@ def grade_notebook(
         for report in sorted(outcome.cells.values(), key=lambda r: r.index)
         if report.error
     ]
+    devices = {r.training.device for r in results if r.training is not None}
+    base["device"] = "cuda" if "cuda" in devices else "cpu"
     return SubmissionResult(
         **base,
         status="graded",
@@ -228,6 +235,7 @@ def score(
         status=status,
         message=message,
         checks=checks,
+        training=context.details.get("training"),
     )
 
 

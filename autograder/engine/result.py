@@ -24,6 +24,34 @@ class CheckResult(_Record):
     actual: str | None = None
 
 
+class TrainingRecord(_Record):
+    """How a training check's run went: enough to reproduce it and to draw its curve.
+
+    Filled from what the child reported (device, seeds, steps) and what the grader scored
+    (the metric per checkpoint); `stopped` is "decided" when the grader ended the run early.
+    """
+
+    recipe: str
+    device: str
+    device_name: str
+    torch_version: str
+    seed: int
+    numpy_seed: int
+    random_seed: int
+    steps: int
+    seconds: float
+    stopped: str
+    metric: str
+    threshold: float
+    best: float | None = None
+    decided_step: int | None = None
+    decided_seconds: float | None = None
+    #: (step, held-out metric or None when the outputs were unusable)
+    checkpoints: list[tuple[int, float | None]] = []
+    #: (step, mean training loss on the student's own targets)
+    curve: list[tuple[int, float]] = []
+
+
 class ExerciseResult(_Record):
     id: str
     title: str
@@ -32,6 +60,7 @@ class ExerciseResult(_Record):
     status: Status
     message: str = ""
     checks: list[CheckResult] = []
+    training: TrainingRecord | None = None
 
 
 class CellProblem(_Record):

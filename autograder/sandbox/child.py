@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,23 +53,61 @@ def serve(request_fd: int, answer_fd: int) -> None:
     if message is None:
         raise SystemExit("no request on stdin")
     request, arrays = message
+    replies = _keep_replies(request_fd)
     torch.set_num_threads(int(request.get("threads", 1)))
     if request.get("confinement"):
         confine.enter(confine.Confinement.from_json(request["confinement"]))
     else:  # unconfined (engine tests only): still never write into the grader's folder
         os.chdir(tempfile.mkdtemp(prefix="rnn-grader-work-"))
     _write_support_files(request.get("files", {}))
+    gpus = _hide_gpus()
     protocol.write_message(answers, {"event": "ready", "pid": os.getpid()})
     namespace, history = run_cells(request, answers)
     _sweep()
     for exercise in request.get("exercises", []):
         protocol.write_message(answers, {"event": "exercise_start", "id": exercise["id"]})
-        header, result_arrays = run_exercise(exercise, namespace, history, arrays)
+        shown = gpus if exercise.get("gpu") else ""
+        live = (answers, replies) if exercise.get("live") else None
+        header, result_arrays = run_exercise(exercise, namespace, history, arrays, shown, live)
         _sweep()
         protocol.write_message(answers, header, result_arrays)
     protocol.write_message(answers, {"event": "done"})
     answers.close()
     _exit(0)
+
+
+def _keep_replies(request_fd: int) -> int:
+    """Keep the grader's side channel (its stop-or-continue replies); stdin becomes /dev/null.
+
+    The request pipe stays open after the request so that the grader can answer streamed
+    training checkpoints; a notebook's `input()` must still see an empty stdin, not that pipe.
+    """
+    replies = os.dup(request_fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    if request_fd not in (0, null):
+        os.close(request_fd)
+    os.close(null)
+    return replies
+
+
+def _hide_gpus() -> str | None:
+    """Hide the GPUs from the cells and unit probes; return what CUDA_VISIBLE_DEVICES was.
+
+    CUDA initialised in this process would not work in the forks that run each exercise, so a
+    notebook's top-level `.to("cuda")` must find no GPU here. Only a training fork that the
+    grader sent to the GPU sees it again (`_show_gpus`), before its first CUDA call.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    return visible
+
+
+def _show_gpus(visible: str | None) -> None:
+    if visible is None:
+        os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+    else:
+        os.environ["CUDA_VISIBLE_DEVICES"] = visible
 
 
 def _write_support_files(files: dict[str, str]) -> None:
@@ -129,14 +168,23 @@ def run_exercise(
     namespace: dict[str, Any],
     history: dict[str, list],
     arrays: dict[str, Any],
+    gpus: str | None = "",
+    live: tuple[Any, int] | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Run one exercise's probes in a forked child, with its own time and CPU limits."""
+    """Run one exercise's probes in a forked child, with its own time and CPU limits.
+
+    `gpus` is the CUDA_VISIBLE_DEVICES the fork gets: "" (none) unless it trains on the GPU.
+    `live` (the answer stream and the replies descriptor) lets a training probe stream its
+    checkpoints to the grader and stop when the grader has decided.
+    """
     read_end, write_end = os.pipe()
     pid = _fork()
     if pid == 0:
         try:
             os.close(read_end)
-            _probe_child(exercise, namespace, history, arrays, write_end)
+            _show_gpus(gpus)
+            reporter = _live_reporter(exercise["id"], *live) if live else None
+            _probe_child(exercise, namespace, history, arrays, write_end, reporter)
         finally:  # whatever happened, this fork must never return into the parent's loop
             _exit(70)
     os.close(write_end)
@@ -164,6 +212,7 @@ def _probe_child(
     history: dict[str, list],
     arrays: dict[str, Any],
     write_end: int,
+    live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = None,
 ) -> None:
     import resource
 
@@ -173,7 +222,7 @@ def _probe_child(
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(exercise.get("wall_seconds", 60)))
     probe_pid = os.getpid()
-    runner = ProbeRunner(namespace, history, arrays)
+    runner = ProbeRunner(namespace, history, arrays, live)
     results, all_arrays = [], {}
     for number, probe in enumerate(exercise.get("probes", [])):
         recorder = Recorder(f"p{number}")
@@ -192,6 +241,21 @@ def _probe_child(
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(payload)
     _exit(0)
+
+
+def _live_reporter(
+    exercise_id: str, answers: Any, replies_fd: int
+) -> Callable[[dict[str, Any], dict[str, np.ndarray]], bool]:
+    """Send one training checkpoint to the grader and wait for its reply: True means stop."""
+    replies = os.fdopen(replies_fd, "rb", closefd=False)
+
+    def report(point: dict[str, Any], point_arrays: dict[str, np.ndarray]) -> bool:
+        header = {**point, "event": "checkpoint", "id": exercise_id}
+        protocol.write_message(answers, header, point_arrays)
+        reply = protocol.read_message(replies, 1 << 12)
+        return bool(reply and reply[0].get("stop") is True)
+
+    return report
 
 
 def _sweep() -> None:

@@ -63,6 +63,9 @@ class Confinement:
     max_file_mb: int = 64
     scratch_mb: int = 256
     extra_devices: tuple[str, ...] = field(default_factory=tuple)
+    #: Training on the GPU: CUDA reserves far more address space than any sane RLIMIT_AS, so
+    #: memory is then bounded by RLIMIT_DATA (private writable memory) instead.
+    gpu: bool = False
 
     @classmethod
     def from_json(cls, data: dict) -> Confinement:
@@ -152,8 +155,9 @@ def _bind(source: str, target: str, *, read_only: bool) -> None:
 
 def _limit(spec: Confinement) -> None:
     mb = 1 << 20
+    memory = resource.RLIMIT_DATA if spec.gpu else resource.RLIMIT_AS
     for limit, value in (
-        (resource.RLIMIT_AS, spec.memory_mb * mb),
+        (memory, spec.memory_mb * mb),
         (resource.RLIMIT_CPU, spec.cpu_seconds),
         (resource.RLIMIT_NPROC, spec.max_processes),
         (resource.RLIMIT_FSIZE, spec.max_file_mb * mb),

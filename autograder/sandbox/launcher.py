@@ -37,6 +37,11 @@ SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 GRADER_PACKAGES = ("autograder", "solutions")
 MAX_RELAUNCHES = 6
 MARGIN_SECONDS = 5.0
+#: More streamed checkpoints than this for one exercise is a child misbehaving.
+MAX_CHECKPOINTS = 64
+
+#: (exercise id, checkpoint header, its arrays) -> True when the grader has decided (stop)
+CheckpointHandler = Callable[[str, dict[str, Any], dict[str, np.ndarray]], bool]
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,16 @@ class ExerciseRequest:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     wall_seconds: int | None = None  # None: the course's limits
     cpu_seconds: int | None = None
+
+    @property
+    def trains(self) -> bool:
+        """A training probe: its checkpoints may stream to the grader while it runs."""
+        return any(probe.get("kind") == "train" for probe in self.probes)
+
+    @property
+    def needs_gpu(self) -> bool:
+        """A training probe asked for cuda: only then does the child see the GPU."""
+        return any(probe.get("device") == "cuda" for probe in self.probes)
 
 
 @dataclass
@@ -83,8 +98,16 @@ class ChildOutcome:
     #: called with (exercise id, answer) as soon as an exercise's answer is final, so that a
     #: caller can record results while later exercises still run.
     on_answer: Callable[[str, ExerciseAnswer], None] | None = field(default=None, repr=False)
+    #: decides at each streamed training checkpoint whether the run may stop
+    on_checkpoint: CheckpointHandler | None = field(default=None, repr=False)
+    #: arrays of the checkpoints streamed so far, per exercise; merged into its final answer
+    streamed: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    checkpoints_seen: dict[str, int] = field(default_factory=dict, repr=False)
 
     def settle(self, exercise_id: str, answer: ExerciseAnswer) -> None:
+        streamed = self.streamed.pop(exercise_id, {})
+        if answer.fatal is None:
+            answer.arrays = {**streamed, **answer.arrays}
         self.answers[exercise_id] = answer
         if self.on_answer is not None:
             self.on_answer(exercise_id, answer)
@@ -109,9 +132,16 @@ def run_submission(
     files: dict[str, str] | None = None,
     on_answer: Callable[[str, ExerciseAnswer], None] | None = None,
     zygote: Zygote | None = None,
+    on_checkpoint: CheckpointHandler | None = None,
 ) -> ChildOutcome:
-    """Run the cells once and answer every exercise, relaunching around crashes and stalls."""
-    outcome = ChildOutcome(confined=isolation.confine, on_answer=on_answer)
+    """Run the cells once and answer every exercise, relaunching around crashes and stalls.
+
+    With `on_checkpoint`, training probes stream each checkpoint as it is reached and stop
+    when the handler returns True (the verdict is known); without it they train their budget.
+    """
+    outcome = ChildOutcome(
+        confined=isolation.confine, on_answer=on_answer, on_checkpoint=on_checkpoint
+    )
     skip: set[int] = set()
     pending = list(exercises)
     while outcome.launches <= MAX_RELAUNCHES:
@@ -167,10 +197,16 @@ def _launch_once(
                 "probes": [_prefix_arrays(probe, exercise.id) for probe in exercise.probes],
                 "wall_seconds": exercise.wall_seconds or limits.wall_seconds,
                 "cpu_seconds": exercise.cpu_seconds or limits.cpu_seconds,
+                "gpu": exercise.needs_gpu,
+                "live": exercise.trains and outcome.on_checkpoint is not None,
             }
             for exercise in exercises
         ],
-        "confinement": _confinement(new_root, limits, isolation) if isolation.confine else None,
+        "confinement": (
+            _confinement(new_root, limits, isolation, gpu=any(e.needs_gpu for e in exercises))
+            if isolation.confine
+            else None
+        ),
     }
     process = zygote.spawn(write_end) if zygote else _fresh_child(write_end)
     os.close(write_end)
@@ -184,13 +220,15 @@ def _launch_once(
     for reader in readers:
         reader.start()
     with contextlib.suppress(BrokenPipeError):
-        process.stdin.write(protocol.encode(request, arrays))
-        process.stdin.close()
+        # stdin stays open: the grader's replies to streamed checkpoints go the same way
+        protocol.write_message(process.stdin, request, arrays)
     try:
         walls = {e.id: e.wall_seconds or limits.wall_seconds for e in exercises}
         return _follow(events, process, cell_seconds, limits, outcome, walls)
     finally:
         process.kill()
+        with contextlib.suppress(BrokenPipeError, OSError):
+            process.stdin.close()
         for reader in readers:
             reader.join(timeout=5)
         shutil.rmtree(new_root, ignore_errors=True)
@@ -320,6 +358,10 @@ def _follow(
             phase = ("exercise", header.get("id"))
             wall = walls.get(header.get("id"), limits.wall_seconds)
             deadline = time.monotonic() + wall + 2 * MARGIN_SECONDS
+        elif event == "checkpoint" and phase == ("exercise", header.get("id")):
+            problem = _answer_checkpoint(process, outcome, header, arrays)
+            if problem:
+                return (*phase, {"type": "ProtocolError", "message": problem})
         elif event == "exercise_result" and phase == ("exercise", header.get("id")):
             outcome.settle(
                 header["id"],
@@ -330,6 +372,26 @@ def _follow(
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "done":
             return None
+
+
+def _answer_checkpoint(
+    process: ChildProcess,
+    outcome: ChildOutcome,
+    header: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+) -> str | None:
+    """Keep a streamed checkpoint's arrays, ask the handler, reply stop or continue."""
+    exercise_id = header["id"]
+    kept = outcome.streamed.setdefault(exercise_id, {})
+    seen = outcome.checkpoints_seen.get(exercise_id, 0)
+    if seen >= MAX_CHECKPOINTS or outcome.on_checkpoint is None:
+        return "the training run sent more checkpoints than it was asked for"
+    outcome.checkpoints_seen[exercise_id] = seen + 1
+    kept.update(arrays)
+    stop = bool(outcome.on_checkpoint(exercise_id, header, arrays))
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        protocol.write_message(process.stdin, {"stop": stop})
+    return None
 
 
 def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
@@ -399,10 +461,13 @@ def _child_environment() -> dict[str, str]:
         "LOGNAME": "student",
         "RNN_GRADER_DATA": "/data-not-available-while-grading",
         "RNN_GRADER_QUICK": "1",
+        # torch.cuda.is_available() in a cell then asks NVML, which leaves no CUDA state behind
+        # to break the fork in which a training check initialises CUDA.
+        "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
     }
 
 
-def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[str, Any]:
+def _confinement(new_root: str, limits: Limits, isolation: Isolation, gpu: bool) -> dict[str, Any]:
     expose = _exposed_trees(isolation.expose_extra)
     return {
         "new_root": new_root,
@@ -414,8 +479,14 @@ def _confinement(new_root: str, limits: Limits, isolation: Isolation) -> dict[st
         "memory_mb": limits.memory_mb,
         "max_processes": limits.max_processes,
         "max_file_mb": max(1, limits.max_output_kb // 1024 * 16),
-        "extra_devices": sorted(name for name in os.listdir("/dev") if name.startswith("nvidia")),
+        "extra_devices": _gpu_devices() if gpu else [],
+        "gpu": gpu,
     }
+
+
+def _gpu_devices() -> list[str]:
+    """The NVIDIA device nodes (nvidiactl, nvidia0, nvidia-uvm...), bound only for a GPU run."""
+    return sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
 
 
 def _exposed_trees(extra: tuple[str, ...]) -> list[str]:

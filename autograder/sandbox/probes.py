@@ -13,6 +13,7 @@ import os
 import random
 import traceback
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -99,11 +100,17 @@ class ProbeRunner:
     """Executes one exercise's probes in a namespace produced by the student's cells."""
 
     def __init__(
-        self, namespace: dict[str, Any], history: dict[str, list[Any]], arrays: dict[str, Any]
+        self,
+        namespace: dict[str, Any],
+        history: dict[str, list[Any]],
+        arrays: dict[str, Any],
+        live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = None,
     ) -> None:
         self.namespace = namespace
         self.history = history
         self.inputs = arrays
+        #: streams a training checkpoint to the grader; True when the grader says stop
+        self.live = live
 
     def run(self, probe: dict[str, Any], recorder: Recorder) -> dict[str, Any]:
         seed = int(probe.get("seed", 0))

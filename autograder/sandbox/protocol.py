@@ -35,7 +35,9 @@ def encode(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) 
 def write_message(
     stream: BinaryIO, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None
 ) -> None:
-    stream.write(encode(header, arrays))
+    data = memoryview(encode(header, arrays))
+    while data:  # an unbuffered pipe may take a large message in several writes
+        data = data[stream.write(data) or 0 :]
     stream.flush()
 
 

@@ -4,8 +4,10 @@ A training check asks the child to train the student's model (and, where the exe
 it, their dataset or batching function) with one of these loops, on arrays the grader sent,
 under a budget of steps and seconds. At each checkpoint the child runs the model on held-out
 INPUTS and keeps the raw outputs; it never sees the held-out labels and never decides whether
-the student passed: the grader scores the outputs with its own targets. A run that reaches its
-time budget stops and is scored on what it reached, so a slow model still gets its curve back.
+the student passed: the grader scores the outputs with its own targets. When grading, each
+checkpoint's outputs are streamed to the grader as soon as they exist (`runner.live`), and the
+run ends as soon as the grader replies that the verdict is known. A run that reaches its time
+budget stops and is scored on what it reached, so a slow model still gets its curve back.
 
 Only the standard library, numpy and torch are imported here: this module runs next to
 untrusted code and must not carry the grader's knowledge into the sandbox. The grader also runs
@@ -55,6 +57,10 @@ class Session:
         self.curve_every = max(1, int(budget.get("curve_every", 25)))
         self.half = bool(probe.get("half_outputs", False))
         self.device = _device(str(probe.get("device", "cpu")))
+        #: (checkpoint header, arrays) -> True when the grader has decided; None in-process
+        self.live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = getattr(
+            runner, "live", None
+        )
         self.step = 0
         self.stopped = ""
         self.started = time.monotonic()
@@ -124,15 +130,19 @@ class Session:
         outputs = outputs.detach().to("cpu")
         if outputs.is_floating_point():
             outputs = outputs.to(torch.float16 if self.half else torch.float32)
-        index = len(self.saved)
-        self.saved.append(
-            {
-                "step": self.step,
-                "seconds": round(seconds, 4),
-                "outputs": self.recorder.describe(outputs, f"checkpoint{index}"),
-            }
-        )
+        point = {
+            "step": self.step,
+            "seconds": round(seconds, 4),
+            "outputs": self.recorder.describe(outputs, f"checkpoint{len(self.saved)}"),
+        }
+        self.saved.append(point)
         self.eval_seconds += time.monotonic() - began
+        if self.live is not None:
+            # The outputs travel now and not again with the final answer.
+            key = point["outputs"].get("array")
+            sent = {key: self.recorder.arrays.pop(key)} if key in self.recorder.arrays else {}
+            if self.live(point, sent) and not self.stopped:
+                self.stopped = "decided"
 
     def train_seconds(self) -> float:
         """Seconds spent training so far, not counting the held-out evaluations."""

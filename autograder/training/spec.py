@@ -21,6 +21,7 @@ import numpy as np
 from autograder.config import Course, Training, TrainingBudget
 from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer, Value, explain_error
 from autograder.engine.exercise import Context, Exercise, Plan, check
+from autograder.engine.result import TrainingRecord
 from autograder.errors import GraderError
 from autograder.training import calibration
 from autograder.training.data import DataMissingError, Prepared
@@ -256,6 +257,7 @@ def make_exercise(spec: TrainingSpec) -> Exercise:
         result.probes["train"] = spec.probe(prepared, budget, device, seed)
         result.arrays.update(prepared.arrays)
         result.expected["targets"] = spec.expected_for(prepared)
+        result.on_checkpoint = EarlyStop(spec.metric_spec, threshold, result.expected["targets"])
         return result
 
     checks = (trained, outputs_usable, reaches_threshold)
@@ -311,7 +313,49 @@ def _scored(ctx: Context) -> Scored:
         spec = ctx.expected("spec")
         cached = score_answer(spec, answer.raw, answer.arrays, ctx.expected("targets"))
         ctx.plan.expected["_scored"] = cached
+        ctx.details["training"] = training_record(spec, cached, ctx.expected("threshold"))
     return cached
+
+
+def training_record(spec: TrainingSpec, scored: Scored, threshold: Threshold) -> TrainingRecord:
+    """The result's account of the run. The child's own words are cut to plain values."""
+    train = scored.train
+    verdict = decide(spec.metric_spec, scored, threshold)
+
+    def number(key: str, kind: type = int) -> Any:
+        value = train.get(key)
+        return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+    def text(key: str) -> str:
+        return str(train.get(key, "?"))[:80]
+
+    return TrainingRecord(
+        recipe=spec.recipe,
+        device=text("device"),
+        device_name=text("device_name"),
+        torch_version=text("torch"),
+        seed=number("seed"),
+        numpy_seed=number("numpy_seed"),
+        random_seed=number("random_seed"),
+        steps=number("steps"),
+        seconds=number("seconds", float),
+        stopped=text("stopped"),
+        metric=spec.metric,
+        threshold=threshold.value,
+        best=verdict.best,
+        decided_step=verdict.decided_step,
+        decided_seconds=verdict.decided_seconds,
+        checkpoints=list(zip(scored.steps, scored.values, strict=True)),
+        curve=[(int(p[0]), float(p[2])) for p in scored.curve if _is_curve_point(p)],
+    )
+
+
+def _is_curve_point(point: Any) -> bool:
+    return (
+        isinstance(point, list)
+        and len(point) == 3
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in point)
+    )
 
 
 @check(
@@ -359,7 +403,7 @@ def reaches_threshold(ctx: Context) -> None:
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
-    best: float
+    best: float | None
     decided_step: int | None
     decided_seconds: float | None
     leaked: bool
@@ -372,15 +416,48 @@ def decide(metric: Metric, scored: Scored, threshold: Threshold) -> Verdict:
     earlier one only ends a run sooner; the mistakes are calibrated on their best checkpoint.
     """
     values = [v for v in scored.values if v is not None]
-    best = values[0]
+    best = values[0] if values else None
     for value in values[1:]:
         best = metric.better(best, value)
-    leaked = threshold.floor is not None and any(v < threshold.floor for v in values)
+    leaked = _leaked(values, threshold)
     if not leaked:
         for step, seconds, value in zip(scored.steps, scored.seconds, scored.values, strict=True):
             if value is not None and metric.passes(value, threshold.value):
                 return Verdict(True, best, step, seconds, False)
     return Verdict(False, best, None, None, leaked)
+
+
+def _leaked(values: list[float], threshold: Threshold) -> bool:
+    """A value past the floor: the model saw what it must predict; it never passes."""
+    return threshold.floor is not None and any(v < threshold.floor for v in values)
+
+
+class EarlyStop:
+    """Decides at each streamed checkpoint whether the run may end: is the verdict known?
+
+    The same rule as `decide`: the first checkpoint that meets the threshold passes, unless a
+    checkpoint so far went past the floor, which fails the run whatever follows. The outputs are
+    untrusted; anything unusable means "go on", and the final scoring reports the problem.
+    """
+
+    def __init__(self, metric: Metric, threshold: Threshold, targets: dict[str, Any]) -> None:
+        self.metric = metric
+        self.threshold = threshold
+        self.targets = targets
+        self.values: list[float] = []
+
+    def __call__(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bool:
+        try:
+            outputs = Value(header.get("outputs", {}), arrays)
+            if outputs.type != "tensor":
+                return False
+            value = self.metric.compute(outputs.array(), self.targets)
+        except Exception:  # noqa: BLE001 - malformed child data; the final scoring explains it
+            return False
+        self.values.append(value)
+        return _leaked(self.values, self.threshold) or self.metric.passes(
+            value, self.threshold.value
+        )
 
 
 def feedback(spec: TrainingSpec, scored: Scored, threshold: Threshold, verdict: Verdict) -> str:
