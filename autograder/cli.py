@@ -282,7 +282,8 @@ def calibrate(
 
     from autograder.training.calibrate import calibrate as run_calibration
     from autograder.training.calibrate import training_specs
-    from autograder.training.spec import device_class, training_config
+    from autograder.training.device import device_class
+    from autograder.training.spec import training_config
 
     course = Course.discover(config)
     specs = training_specs(course)

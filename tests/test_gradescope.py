@@ -25,7 +25,12 @@ import pytest
 import yaml
 
 from autograder.config import Course
-from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
+from autograder.engine.result import (
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+    TrainingRecord,
+)
 from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE, ROOT_ENV, build_gradescope_zip
 from autograder.gradescope.results import to_gradescope, write_results
@@ -449,3 +454,19 @@ def test_time_limit_keeps_the_finished_exercises(
     assert "char_rnn: " + PENDING in results["output"]
     assert_visibility(results, hidden_checks, "visible", "after_published")
     assert os.listdir(root / "results") == ["results.json"]
+
+
+def test_the_summary_reports_each_training_run() -> None:
+    result = _result((True, True))
+    result.exercises[0].training = TrainingRecord(
+        recipe="char_lm", device="cpu", device_name="cpu", torch_version="2", seed=5,
+        numpy_seed=5, random_seed=5, steps=150, seconds=2.04, stopped="decided",
+        metric="next_char_loss", threshold=2.794, best=2.374, decided_step=150,
+        decided_seconds=2.0, checkpoints=[(150, 2.374)], curve=[(25, 4.1), (150, 2.5)],
+    )  # fmt: skip
+    results = to_gradescope(result, "visible", "hidden")
+    VALIDATOR.validate(results)
+    assert (
+        "one_hot: next_char_loss 2.374 (threshold 2.794, met at step 150); 150 steps in 2.0 s "
+        "on cpu, stopped: decided, seed 5" in results["output"]
+    )

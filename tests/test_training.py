@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from autograder.config import Course
 from autograder.demo import with_mistakes
@@ -18,7 +19,7 @@ from autograder.engine.exercise import Mistake
 from autograder.engine.grade import grade_notebook
 from autograder.errors import GraderError
 from autograder.sandbox.probes import ProbeRunner, Recorder
-from autograder.training import calibration, data, metrics
+from autograder.training import calibration, data, device, metrics
 from autograder.training.calibrate import training_specs
 from autograder.training.local import namespace, train_once
 from autograder.training.spec import (
@@ -207,12 +208,50 @@ def test_an_explicit_uncalibrated_threshold_is_used_only_when_allowed(
     assert found.value == 0.25 and found.calibration is None and "uncalibrated" in found.source
 
 
-def test_a_check_without_a_cuda_budget_trains_on_the_cpu(repo_root: Path, tmp_path: Path) -> None:
+def test_a_check_without_a_cuda_budget_trains_on_the_cpu(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "sandbox_cuda_problem", lambda limits: None)  # a usable GPU
     course = _course_copy(repo_root, tmp_path, ("device: auto", "device: cuda"))
     names = next(s for s in specs_of("names_charlm") if s.id == "names_training")
     assert check_device(course, names) == "cpu"
     assert resolve_threshold(course, names, "cpu").calibration is not None
     assert check_device(course, specs_of("rnn_basics")[0]) == "cuda"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine's sandbox may reach its GPU")
+def test_auto_falls_back_to_the_cpu_when_the_sandbox_cannot_use_the_gpu(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grader "sees" a GPU; a real confined child then fails to initialise CUDA.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    device._probe_sandbox_cuda.cache_clear()
+    try:
+        (tmp_path / "auto").mkdir()
+        (tmp_path / "cuda").mkdir()
+        auto = _course_copy(repo_root, tmp_path / "auto", None)
+        assert device.device_class(auto) == "cpu"
+        problem = device.sandbox_cuda_problem(auto.config.limits)
+        assert problem and "CUDA does not work inside the sandbox" in problem
+        explicit = _course_copy(repo_root, tmp_path / "cuda", ("device: auto", "device: cuda"))
+        with pytest.raises(GraderError, match="asks for `device: cuda`, but CUDA does not work"):
+            device.device_class(explicit)
+    finally:
+        device._probe_sandbox_cuda.cache_clear()
+
+
+def test_device_cpu_never_looks_for_a_gpu(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "sandbox_cuda_problem", lambda limits: pytest.fail("probed"))
+    assert device.device_class(_course_copy(repo_root, tmp_path, ("device: auto", "device: cpu")))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_sandbox_trains_on_the_gpu_when_there_is_one(course: Course) -> None:
+    device._probe_sandbox_cuda.cache_clear()
+    assert device.sandbox_cuda_problem(course.config.limits) is None
+    assert device.device_class(course) == "cuda"
 
 
 def test_tolerance_factor_matches_tables() -> None:

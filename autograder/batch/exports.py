@@ -127,6 +127,10 @@ def feedback_markdown(row: Row, title: str) -> str:
                 detail += f" (expected {check.expected}"
                 detail += f", got {check.actual})" if check.actual is not None else ")"
             lines.append(detail)
+    trained = [e for e in row.exercises.values() if e.training is not None]
+    if trained:
+        lines += ["", "## Training runs", ""]
+        lines += [f"- {e.id}: {e.training.summary()}" for e in trained if e.training]
     problems = [p for p in row.result.cell_problems if p.in_feedback] if row.result else []
     if problems:
         lines += ["", "## Cells that raised an error while grading", ""]

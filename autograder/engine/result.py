@@ -51,6 +51,16 @@ class TrainingRecord(_Record):
     #: (step, mean training loss on the student's own targets)
     curve: list[tuple[int, float]] = []
 
+    def summary(self) -> str:
+        """One line for feedback: what the run reached, against what, where and how fast."""
+        best = f"{self.best:.4g}" if self.best is not None else "no usable value"
+        where = f"met at step {self.decided_step}" if self.decided_step is not None else "not met"
+        return (
+            f"{self.metric} {best} (threshold {self.threshold:.4g}, {where}); "
+            f"{self.steps} steps in {self.seconds:.1f} s on {self.device_name}, "
+            f"stopped: {self.stopped}, seed {self.seed}"
+        )
+
 
 class ExerciseResult(_Record):
     id: str

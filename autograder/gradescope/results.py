@@ -108,6 +108,10 @@ def summary(result: SubmissionResult) -> str:
         return f"Your submission could not be graded: {result.message}"
     public = [c for e in result.exercises for c in e.checks if not c.hidden]
     lines = [f"Public checks passed: {sum(c.passed for c in public)} of {len(public)}."]
+    trained = [e for e in result.exercises if e.training is not None]
+    if trained:
+        lines.append("Training runs (the grader's own loop on your code):")
+        lines += [f"  {e.id}: {e.training.summary()}" for e in trained if e.training]
     broken = [e for e in result.exercises if e.status == "error"]
     if broken:
         lines.append("Exercises that could not be graded:")

@@ -126,6 +126,8 @@ class ProbeRunner:
             return self._object(probe, recorder)
         if kind == "train":
             return recipes.run(self, probe, recorder)
+        if kind == "gpu_check":
+            return recipes.gpu_check()
         raise ProbeError(f"unknown probe kind {kind!r}")
 
     def lookup(self, target: dict[str, Any]) -> Any:

@@ -197,6 +197,16 @@ def run(runner: Any, probe: dict[str, Any], recorder: Any) -> dict[str, Any]:
     return session.result(seeds)
 
 
+def gpu_check() -> dict[str, Any]:
+    """Initialise CUDA and take one LSTM step: the grader's test that the sandbox reaches a GPU."""
+    device = _device("cuda")
+    lstm = nn.LSTM(8, 16, batch_first=True).to(device)
+    output, _ = lstm(torch.randn(2, 5, 8, device=device))
+    output.sum().backward()
+    torch.cuda.synchronize(device)
+    return {"device_name": _device_name(device)}
+
+
 def seed_everything(seed: int, device: torch.device) -> dict[str, Any]:
     """Seed torch, numpy, random and CUDA for one run; cuDNN set to deterministic kernels."""
     random.seed(seed)

@@ -25,6 +25,7 @@ from autograder.engine.result import TrainingRecord
 from autograder.errors import GraderError
 from autograder.training import calibration
 from autograder.training.data import DataMissingError, Prepared
+from autograder.training.device import device_class
 from autograder.training.metrics import METRICS, Metric, UnusableOutputError
 
 #: How many points of the training curve a feedback message shows.
@@ -130,16 +131,6 @@ def _fill(value: Any, prepared: Prepared) -> Any:
 
 
 # --- what grader.yaml and the calibration files say ----------------------------------------------
-
-
-def device_class(course: Course) -> str:
-    """cuda only when grader.yaml says `device: cuda`; `auto` means the CPU for now.
-
-    On an H100 machine the confined child does not see a usable GPU yet (CUDA fails to
-    initialise inside the sandbox; see the notes), so `auto` must not send training checks to
-    a device their student code cannot reach. The cuda calibrations were made in-process.
-    """
-    return "cuda" if course.config.device == "cuda" else "cpu"
 
 
 def check_device(course: Course, spec: TrainingSpec) -> str:
