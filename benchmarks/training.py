@@ -4,8 +4,9 @@
 
 For each training check it grades the reference notebook through the sandbox (only that check:
 child start, the notebook's cells, the grader's training and scoring) and reports that wall
-time, the training seconds inside the child and the moment the grader could decide (the first
-checkpoint that meets the threshold). Next to it: the time the course's own loop takes for the
+time, which is the time to a decision: the child streams its checkpoints and stops as soon as
+the grader has decided. Also printed: the training seconds inside the child and the steps it
+trained out of its budget. Next to it: the time the course's own loop takes for the
 same exercise with the course's settings. Those loops take minutes to hours on a CPU, so they
 run for `--course-steps` steps and the per-step time is multiplied by the course's step count
 (marked "extrapolated"); the memorisation task runs in full.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -28,8 +28,7 @@ import torch
 from autograder.config import Course
 from autograder.engine.grade import grade_notebook
 from autograder.training.calibrate import training_specs
-from autograder.training.local import train_once
-from autograder.training.spec import budget_for, check_device, decide, resolve_threshold
+from autograder.training.spec import budget_for, check_device, resolve_threshold
 
 
 def main() -> None:
@@ -48,7 +47,7 @@ def main() -> None:
         device = check_device(course, spec)
         budget = budget_for(course, spec, device)
         threshold = resolve_threshold(course, spec, device)
-        walls = []
+        walls, records = [], []
         for _ in range(args.runs):
             started = time.perf_counter()
             result = grade_notebook(
@@ -56,37 +55,27 @@ def main() -> None:
             )
             walls.append(time.perf_counter() - started)
             status = result.exercises[0].status
-        local = train_once(spec, spec.prepared(data_dir), budget, device, seed=0)
-        assert local.scored is not None
-        verdict = decide(spec.metric_spec, local.scored, threshold)
-        decided = verdict.decided_seconds if verdict.passed else math.nan
+            records.append(result.exercises[0].training)
+        record = records[-1]
+        assert record is not None, f"{exercise_id}: no training record ({status})"
         quiet = io.StringIO()
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             course_seconds, how = COURSE_LOOPS[exercise_id](data_dir, args.course_steps)
         wall = statistics.median(walls)
-        rows.append(
-            (
-                exercise_id,
-                status,
-                wall,
-                float(local.scored.train["seconds"]),
-                decided,
-                course_seconds,
-                how,
-            )
-        )
+        stop = f"{record.steps}/{budget.steps} ({record.stopped})"
+        rows.append((exercise_id, status, wall, record.seconds, stop, course_seconds, how))
         print(
-            f"{exercise_id} on {device}: graded {status} in {wall:.1f} s (train "
-            f"{rows[-1][3]:.1f} s, decided at {decided:.1f} s); course loop "
-            f"{course_seconds:.0f} s ({how})",
+            f"{exercise_id} on {device}: graded {status} in {wall:.1f} s (trained "
+            f"{record.seconds:.1f} s, steps {stop}, threshold {threshold.value:.4g}); "
+            f"course loop {course_seconds:.0f} s ({how})",
             flush=True,
         )
     print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s) in this process")
-    header = "| check | grade (sandbox) s | train s | decided at s | course loop s | course/grade |"
+    header = "| check | grade (sandbox) s | trained s | steps/budget | course loop s | ratio |"
     print(header + "\n|---|---|---|---|---|---|")
-    for name, status, wall, train, decided, course_seconds, how in rows:
+    for name, status, wall, train, stop, course_seconds, how in rows:
         print(
-            f"| {name} ({status}) | {wall:.1f} | {train:.1f} | {decided:.1f} | "
+            f"| {name} ({status}) | {wall:.1f} | {train:.1f} | {stop} | "
             f"{course_seconds:,.0f} ({how}) | {course_seconds / wall:,.1f}x |"
         )
 
