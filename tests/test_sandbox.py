@@ -147,3 +147,9 @@ def test_a_checkpoint_outside_its_exercise_is_ignored() -> None:
     items = [(header, arrays), ({"event": "done"}, {})]
     stopped, outcome, replies = _follow(items, lambda *args: calls.append(args) or True)
     assert stopped is None and not calls and replies.stdin.getvalue() == b""
+
+
+def test_oversized_checkpoints_fail_that_exercise_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launcher, "MAX_STREAMED_BYTES", 40)
+    stopped, _, _ = _follow([_checkpoint("t", 1), _checkpoint("t", 2)], lambda *args: False)
+    assert stopped[:2] == ("exercise", "t") and "exceed" in stopped[2]["message"]

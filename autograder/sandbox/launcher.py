@@ -37,8 +37,10 @@ SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 GRADER_PACKAGES = ("autograder", "solutions")
 MAX_RELAUNCHES = 6
 MARGIN_SECONDS = 5.0
-#: More streamed checkpoints than this for one exercise is a child misbehaving.
+#: More streamed checkpoints (or bytes of their outputs) than this for one exercise is a child
+#: misbehaving: the grader keeps them in memory until the exercise's answer.
 MAX_CHECKPOINTS = 64
+MAX_STREAMED_BYTES = 1 << 30
 
 #: (exercise id, checkpoint header, its arrays) -> True when the grader has decided (stop)
 CheckpointHandler = Callable[[str, dict[str, Any], dict[str, np.ndarray]], bool]
@@ -386,6 +388,9 @@ def _answer_checkpoint(
     seen = outcome.checkpoints_seen.get(exercise_id, 0)
     if seen >= MAX_CHECKPOINTS or outcome.on_checkpoint is None:
         return "the training run sent more checkpoints than it was asked for"
+    size = sum(array.nbytes for array in (*kept.values(), *arrays.values()))
+    if size > MAX_STREAMED_BYTES:
+        return f"the training run's checkpoints exceed {MAX_STREAMED_BYTES >> 20} MB"
     outcome.checkpoints_seen[exercise_id] = seen + 1
     kept.update(arrays)
     stop = bool(outcome.on_checkpoint(exercise_id, header, arrays))
