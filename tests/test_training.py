@@ -131,6 +131,33 @@ def test_unshifted_targets_fail_the_char_lm_check_despite_a_tiny_own_loss(
     assert "Usual causes" in check.message and "Training loss on your own targets" in check.message
 
 
+@pytest.mark.slow
+def test_a_run_cut_off_by_the_time_limit_is_scored_on_what_it_reached(
+    course: Course, with_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A model that hangs in its first training step after the first held-out evaluation.
+    hang = (
+        "F.log_softmax(logits, dim=-1)\n"
+        "        self.evaluated = getattr(self, 'evaluated', False) or not self.training\n"
+        "        if self.training and self.evaluated:\n"
+        "            __import__('time').sleep(3600)"
+    )
+    mistake = Mistake("hangs after a checkpoint", ("F.log_softmax(logits, dim=-1)", hang), ())
+    nb = with_mistakes(course, "word_lm", {"rnn_model_forward": mistake})
+    exercises = course.config.assignment("word_lm").exercises
+    quick = exercises["word_lm_training"].model_copy(update={"wall_seconds": 20})
+    monkeypatch.setitem(exercises, "word_lm_training", quick)
+    path = submissions.write(nb, tmp_path, "hangs")
+    result = grade_notebook(course, "word_lm", path, only=["word_lm_training"])
+    (graded,) = result.exercises
+    record = graded.training
+    assert record is not None, graded.message
+    assert record.stopped == "time_limit"
+    assert [step for step, _ in record.checkpoints] == [300]  # the first checkpoint, scored
+    assert record.checkpoints[0][1] is not None and record.curve
+    assert graded.status == "failed" and "cut off by the exercise's time limit" in graded.message
+
+
 def test_missing_data_fails_the_training_check_only(
     course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,20 +25,13 @@ import numpy as np
 import torch
 
 from autograder.sandbox import confine, protocol
+from autograder.sandbox.alarm import Timeout, on_alarm
 from autograder.sandbox.probes import ProbeRunner, Recorder, error_description
 
 MAX_REQUEST = 512 << 20
 # Bound before any student code runs, so that a notebook rebinding os._exit or os.fork does not
 # change how this process ends or forks.
 _exit, _fork, _kill, _waitpid = os._exit, os.fork, os.kill, os.waitpid
-
-
-class Timeout(BaseException):  # noqa: N818 - not an Exception, so student `except Exception` misses it
-    """Raised by the alarm when a cell or probe runs past its time."""
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise Timeout()
 
 
 def main() -> None:
@@ -127,7 +120,7 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
     history: dict[str, list[Any]] = {}
     skip = set(request.get("skip_cells", []))
     main_pid = os.getpid()
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     for cell in request.get("cells", []):
         index = cell["index"]
         if index in skip:
@@ -219,7 +212,7 @@ def _probe_child(
     used = int(time.process_time()) + 1
     cpu = used + int(exercise.get("cpu_seconds", 60))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(exercise.get("wall_seconds", 60)))
     probe_pid = os.getpid()
     runner = ProbeRunner(namespace, history, arrays, live)
@@ -251,8 +244,13 @@ def _live_reporter(
 
     def report(point: dict[str, Any], point_arrays: dict[str, np.ndarray]) -> bool:
         header = {**point, "event": "checkpoint", "id": exercise_id}
-        protocol.write_message(answers, header, point_arrays)
-        reply = protocol.read_message(replies, 1 << 12)
+        # No alarm may cut a message in half: the grader would lose the whole stream.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            protocol.write_message(answers, header, point_arrays)
+            reply = protocol.read_message(replies, 1 << 12)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return bool(reply and reply[0].get("stop") is True)
 
     return report
@@ -273,7 +271,7 @@ def _sweep() -> None:
 
 def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, str]:
     """Read the probe child's answer until EOF, killing it at the deadline."""
-    deadline = time.monotonic() + limit + 1
+    deadline = time.monotonic() + limit + 3  # time to send what a timed-out run reached
     chunks, size = [], 0
     while True:
         left = deadline - time.monotonic()

@@ -9,9 +9,9 @@ checkpoint's outputs are streamed to the grader as soon as they exist (`runner.l
 run ends as soon as the grader replies that the verdict is known. A run that reaches its time
 budget stops and is scored on what it reached, so a slow model still gets its curve back.
 
-Only the standard library, numpy and torch are imported here: this module runs next to
-untrusted code and must not carry the grader's knowledge into the sandbox. The grader also runs
-these loops in its own process to calibrate thresholds on the reference solution.
+Only the standard library, numpy, torch and the child's alarm are imported here: this module
+runs next to untrusted code and must not carry the grader's knowledge into the sandbox. The
+grader also runs these loops in its own process to calibrate thresholds on the reference.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from autograder.sandbox.alarm import Timeout
 
 #: Held-out outputs are computed in chunks of this many sequences, to bound memory.
 EVAL_CHUNK = 256
@@ -192,6 +194,10 @@ def run(runner: Any, probe: dict[str, Any], recorder: Any) -> dict[str, Any]:
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         recipe(session)
+    except Timeout:
+        if not session.saved:
+            raise
+        session.stopped = "time_limit"  # scored on the checkpoints it reached
     finally:
         torch.use_deterministic_algorithms(previous)
     return session.result(seeds)

@@ -474,6 +474,12 @@ def feedback(spec: TrainingSpec, scored: Scored, threshold: Threshold, verdict: 
             f"Training stopped at its time budget after {train.get('steps')} steps: your model is "
             "much slower than the reference (or the grading machine was overloaded)."
         )
+    if train.get("stopped") == "time_limit":
+        lines.append(
+            f"Training was cut off by the exercise's time limit after {train.get('steps')} "
+            "steps (one step or one evaluation of your model took very long) and was scored on "
+            "the checkpoints it reached."
+        )
     if train.get("stopped") == "diverged":
         lines.append("Training stopped early because the loss became NaN or infinite.")
     lines.append("Held-out score per checkpoint: " + _checkpoint_text(metric, scored) + ".")
