@@ -153,3 +153,33 @@ def test_oversized_checkpoints_fail_that_exercise_only(monkeypatch: pytest.Monke
     monkeypatch.setattr(launcher, "MAX_STREAMED_BYTES", 40)
     stopped, _, _ = _follow([_checkpoint("t", 1), _checkpoint("t", 2)], lambda *args: False)
     assert stopped[:2] == ("exercise", "t") and "exceed" in stopped[2]["message"]
+
+
+@pytest.mark.slow
+def test_a_gpu_run_hides_the_gpu_from_cells_and_still_bounds_memory() -> None:
+    """A run with an exercise sent to cuda: RLIMIT_DATA instead of RLIMIT_AS, GPU for it only."""
+    cells = [
+        Cell(
+            0,
+            "import os\n"
+            "in_cells = os.environ.get('CUDA_VISIBLE_DEVICES')\n"
+            "def visible():\n"
+            "    return str(os.environ.get('CUDA_VISIBLE_DEVICES'))\n"
+            "try:\n"
+            "    blob = bytearray(6 * 1024**3)\n"
+            "    memory = 'allocated'\n"
+            "except MemoryError:\n"
+            "    memory = 'refused'\n",
+        )
+    ]
+    call = {"kind": "call", "target": {"name": "visible"}}
+    on_gpu = ExerciseRequest("on_gpu", [{**call, "device": "cuda"}])
+    on_cpu = ExerciseRequest("on_cpu", [call])
+    assert on_gpu.needs_gpu and not on_cpu.needs_gpu
+    requests = [probe_value("in_cells"), probe_value("memory"), on_gpu, on_cpu]
+    outcome = run_submission(cells, requests, Limits(memory_mb=2048))
+    result = {key: answer.probes[0]["result"] for key, answer in outcome.answers.items()}
+    assert result["in_cells"]["value"] == ""
+    assert result["memory"]["value"] == "refused"
+    assert result["on_cpu"]["value"] == ""
+    assert result["on_gpu"]["value"] == "None"  # the launcher's value: unset, every GPU
