@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import pickle
 import queue
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +189,54 @@ def test_a_gpu_run_hides_the_gpu_from_cells_and_still_bounds_memory() -> None:
     assert result["memory"]["value"] == "refused"
     assert result["on_cpu"]["value"] == ""
     assert result["on_gpu"]["value"] == "None"  # the launcher's value: unset, every GPU
+
+
+def _descendants(pid: int) -> set[int]:
+    found, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                children = (task / "children").read_text().split()
+                found_here = [int(child) for child in children if int(child) not in found]
+                found.update(found_here)
+                frontier.extend(found_here)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_no_sandbox_outlives_a_grader_killed_with_sigkill() -> None:
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from autograder.config import Limits\n"
+            "from autograder.sandbox.launcher import Cell, run_submission\n"
+            "run_submission([Cell(0, 'import time\\ntime.sleep(120)')], [], Limits(),"
+            " cell_seconds=150)\n",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(sandbox := _descendants(grader.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the child, and the confined process inside it
+        assert len(sandbox) >= 2, "the sandbox did not start"
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        deadline = time.monotonic() + 10
+        while any(map(_alive, sandbox)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in sandbox if _alive(pid)]
+    finally:
+        grader.kill()
+        for pid in _descendants(grader.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -91,6 +91,7 @@ def enter(spec: Confinement) -> None:
         os.setgroups([])
         os.setresgid(spec.gid, spec.gid, spec.gid)
         os.setresuid(spec.uid, spec.uid, spec.uid)
+        die_with_parent()  # a change of credentials clears the parent-death signal
     else:
         _drop_capabilities()
     os.chdir(WORKDIR)
@@ -103,6 +104,11 @@ def _become_pid_one() -> None:
     if pid:
         _, status = os.waitpid(pid, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Be killed with the process that started this one, so no sandbox outlives its grader."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
