@@ -9,14 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import shutil
 import string
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.atomic import write_atomically
 from autograder.errors import GraderError
 
 #: The names vocabulary of the course: letters, five punctuation marks and the unknown mark "_".
@@ -145,12 +143,11 @@ def prepare(raw_dir: Path, course_dir: Path) -> list[Path]:
     written = []
     for item in RAW_FILES:
         target = course_dir / item.path
-        target.parent.mkdir(parents=True, exist_ok=True)
         if item.path == "names.csv":
             text = (raw_dir / item.path).read_text(encoding="utf-8")
-            _atomic_write(target, ascii_names_csv(text).encode("ascii"))
+            write_atomically(target, ascii_names_csv(text).encode("ascii"))
         else:
-            _atomic_copy(raw_dir / item.path, target)
+            write_atomically(target, (raw_dir / item.path).read_bytes())
         written.append(target)
     return written
 
@@ -158,18 +155,3 @@ def prepare(raw_dir: Path, course_dir: Path) -> list[Path]:
 def check(course_dir: Path) -> list[str]:
     """Problems with a prepared course data directory (empty when it is ready to use)."""
     return problems(course_dir, COURSE_FILES)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-        handle.write(data)
-    os.replace(handle.name, target)
-
-
-def _atomic_copy(source: Path, target: Path) -> None:
-    with (
-        tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle,
-        source.open("rb") as reader,
-    ):
-        shutil.copyfileobj(reader, handle)
-    os.replace(handle.name, target)

@@ -10,12 +10,11 @@ import csv
 import html
 import io
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.atomic import write_atomically
 from autograder.batch.store import Store, StoredSubmission
 from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
@@ -201,8 +200,4 @@ def _one_line(text: str) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
-        f.write(text)
-    os.replace(f.name, path)
-    return path
+    return write_atomically(path, text.encode("utf-8"))

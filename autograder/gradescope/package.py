@@ -9,14 +9,13 @@ references travel inside autograder/ and solutions/: the sandbox never shows the
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import io
 import zipfile
 from pathlib import Path
 
 import nbformat
 
+from autograder.atomic import write_atomically
 from autograder.authoring.build import shipped_files
 from autograder.config import Course
 from autograder.errors import GraderError
@@ -68,10 +67,7 @@ def build_gradescope_zip(course: Course, assignment: str, dist_root: Path) -> Pa
     }
     for path in _project_files(course, assignment, master):
         entries[path.relative_to(course.root).as_posix()] = path.read_bytes()
-    target = dist_root / assignment / "gradescope.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _write_zip(target, entries)
-    return target
+    return write_atomically(dist_root / assignment / "gradescope.zip", _zip_bytes(entries))
 
 
 def _project_files(course: Course, assignment: str, master: Path) -> list[Path]:
@@ -97,22 +93,15 @@ def _ignored(part: str) -> bool:
     return part.startswith(".") or part == "__pycache__" or part.endswith((".pyc", ".egg-info"))
 
 
-def _write_zip(target: Path, entries: dict[str, bytes]) -> None:
-    """Sorted entries, fixed stamps and modes; replaced in one step so no half zip is left."""
-    descriptor, temporary = tempfile.mkstemp(prefix=".gradescope-", dir=target.parent)
-    os.close(descriptor)
-    try:
-        with zipfile.ZipFile(temporary, "w") as archive:
-            for name in sorted(entries):
-                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3  # Unix, so that the modes below mean what they say
-                mode = 0o755 if name in EXECUTABLES else 0o644
-                info.external_attr = (0o100000 | mode) << 16
-                archive.writestr(info, entries[name], compresslevel=9)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+def _zip_bytes(entries: dict[str, bytes]) -> bytes:
+    """Sorted entries, fixed stamps and modes: the same project gives the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so that the modes below mean what they say
+            mode = 0o755 if name in EXECUTABLES else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, entries[name], compresslevel=9)
+    return buffer.getvalue()

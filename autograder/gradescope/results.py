@@ -8,14 +8,12 @@ of hidden checks is the course's choice (grader.yaml, `gradescope`).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from autograder.atomic import write_atomically
 from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
 
 #: The run's own log (stdout) is for instructors: it names hidden checks and their messages.
@@ -141,17 +139,5 @@ def write_results(path: Path, data: dict[str, Any]) -> None:
     The grader rewrites results.json after every exercise; a run killed at the time limit
     between two writes must leave the previous complete file, never a truncated one.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, ensure_ascii=False, allow_nan=False)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_atomically(path, text.encode("utf-8"), sync=True)

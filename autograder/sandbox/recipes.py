@@ -60,9 +60,7 @@ class Session:
         self.half = bool(probe.get("half_outputs", False))
         self.device = _device(str(probe.get("device", "cpu")))
         #: (checkpoint header, arrays) -> True when the grader has decided; None in-process
-        self.live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = getattr(
-            runner, "live", None
-        )
+        self.live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = runner.live
         self.step = 0
         self.stopped = ""
         self.started = time.monotonic()
