@@ -6,7 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Status = Literal["passed", "partial", "failed", "error"]
+#: "not_graded": the grader could not grade it (missing course data, a broken sandbox); never the
+#: student's failure, and `grader_problem` says why, for the staff only.
+Status = Literal["passed", "partial", "failed", "error", "not_graded"]
+#: How student code was confined: "namespaces" (own root, PID and network namespaces),
+#: "container" (a dropped uid, a seccomp filter and file modes, where namespaces are refused),
+#: "none" (only where grader.yaml allows grading unconfined, and then every result says so).
+Confinement = Literal["namespaces", "container", "none"]
 
 
 class _Record(BaseModel):
@@ -71,6 +77,8 @@ class ExerciseResult(_Record):
     message: str = ""
     checks: list[CheckResult] = []
     training: TrainingRecord | None = None
+    #: For the staff: why the grader could not grade this exercise (status "not_graded").
+    grader_problem: str = ""
 
 
 class CellProblem(_Record):
@@ -86,8 +94,11 @@ class SubmissionResult(_Record):
     assignment: str
     submission: str
     sha256: str
-    status: Literal["graded", "error"]
+    #: "grader_error": the grader failed (not the student); no score is the student's.
+    status: Literal["graded", "error", "grader_error"]
     message: str = ""
+    #: For the staff: what went wrong in the grader (the sandbox's stderr, the failed limit).
+    grader_problem: str = ""
     points: float
     max_points: float
     exercises: list[ExerciseResult] = []
@@ -97,4 +108,5 @@ class SubmissionResult(_Record):
     torch_version: str
     device: str
     confined: bool
+    confinement: Confinement = "namespaces"
     seconds: float
