@@ -38,6 +38,17 @@ class Limits(_Strict):
     max_output_kb: PositiveInt = 256
 
 
+class Sandbox(_Strict):
+    """How student code is confined (docs/sandbox.md). `auto` picks the strongest tier that the
+    preflight proves on this machine; `none` grades unconfined and exists only for an
+    instructor's own machine: every result then says so."""
+
+    confinement: Literal["auto", "namespaces", "container", "none"] = "auto"
+    uid_base: int = Field(
+        61000, ge=1000, le=2**31 - 1000, description="slot k runs as uid/gid uid_base + k"
+    )
+
+
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
@@ -110,6 +121,7 @@ class CourseConfig(_Strict):
     data_dir: Path
     device: Literal["auto", "cpu", "cuda"] = "auto"
     limits: Limits = Limits()
+    sandbox: Sandbox = Sandbox()
     gradescope: Gradescope = Gradescope()
     assignments: dict[str, Assignment] = Field(min_length=1)
 

@@ -18,6 +18,8 @@ from autograder.demo import with_mistakes
 from autograder.engine.exercise import Mistake
 from autograder.engine.grade import grade_notebook
 from autograder.errors import GraderError
+from autograder.sandbox import tiers
+from autograder.sandbox.launcher import Isolation
 from autograder.sandbox.probes import ProbeRunner, Recorder
 from autograder.training import calibration, data, device, metrics
 from autograder.training.calibrate import training_specs
@@ -31,6 +33,7 @@ from autograder.training.spec import (
     resolve_threshold,
 )
 from tests import submissions
+from tests.uids import UID_BASE
 
 ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
 
@@ -238,7 +241,9 @@ def test_an_explicit_uncalibrated_threshold_is_used_only_when_allowed(
 def test_a_check_without_a_cuda_budget_trains_on_the_cpu(
     repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(device, "sandbox_cuda_problem", lambda limits: None)  # a usable GPU
+    monkeypatch.setattr(
+        device, "sandbox_cuda_problem", lambda limits, isolation: None
+    )  # a usable GPU
     course = _course_copy(repo_root, tmp_path, ("device: auto", "device: cuda"))
     names = next(s for s in specs_of("names_charlm") if s.id == "names_training")
     assert check_device(course, names) == "cpu"
@@ -258,7 +263,7 @@ def test_auto_falls_back_to_the_cpu_when_the_sandbox_cannot_use_the_gpu(
         (tmp_path / "cuda").mkdir()
         auto = _course_copy(repo_root, tmp_path / "auto", None)
         assert device.device_class(auto) == "cpu"
-        problem = device.sandbox_cuda_problem(auto.config.limits)
+        problem = device.sandbox_cuda_problem(auto.config.limits, Isolation())
         assert problem and "CUDA does not work inside the sandbox" in problem
         explicit = _course_copy(repo_root, tmp_path / "cuda", ("device: auto", "device: cuda"))
         with pytest.raises(GraderError, match="asks for `device: cuda`, but CUDA does not work"):
@@ -270,15 +275,25 @@ def test_auto_falls_back_to_the_cpu_when_the_sandbox_cannot_use_the_gpu(
 def test_device_cpu_never_looks_for_a_gpu(
     repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(device, "sandbox_cuda_problem", lambda limits: pytest.fail("probed"))
+    monkeypatch.setattr(
+        device, "sandbox_cuda_problem", lambda limits, isolation: pytest.fail("probed")
+    )
     assert device.device_class(_course_copy(repo_root, tmp_path, ("device: auto", "device: cpu")))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_the_sandbox_trains_on_the_gpu_when_there_is_one(course: Course) -> None:
+@pytest.mark.parametrize("tier", ["namespaces", "container"])
+def test_the_sandbox_trains_on_the_gpu_when_there_is_one(course: Course, tier: str) -> None:
+    """CUDA initialises and an LSTM takes a step in a child confined in each tier.
+
+    Run it inside tests/dockersim.py's Docker-default simulation too: there only the container
+    tier holds, and device_class must still pick cuda.
+    """
     device._probe_sandbox_cuda.cache_clear()
-    assert device.sandbox_cuda_problem(course.config.limits) is None
-    assert device.device_class(course) == "cuda"
+    isolation = Isolation(tier=tier, uid_base=UID_BASE)
+    assert device.sandbox_cuda_problem(course.config.limits, isolation) is None
+    if tiers.isolation_for(course).tier == tier:
+        assert device.device_class(course) == "cuda"
 
 
 def test_tolerance_factor_matches_tables() -> None:

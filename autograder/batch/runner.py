@@ -1,8 +1,10 @@
 """Grade a whole class: workers in parallel, every result committed as it arrives, resumable.
 
-The main process owns the store; worker processes run the grading core (each with its own
+The main process owns the store and proves the sandbox's confinement tier once, before any
+worker starts (no tier, no grading). Worker processes run the grading core (each with its own
 sandbox uid slot) and send back each exercise's result as JSON the moment it is scored. A worker
-that dies costs the submission it held, which is recorded as an error; the batch goes on.
+that dies costs the submission it held, which is recorded as an error; the batch goes on. A
+submission the grader failed on ("grader_error") is graded again by the next run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import queue
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +35,8 @@ from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
+from autograder.sandbox.launcher import Isolation
+from autograder.sandbox.tiers import Protected, isolation_for
 
 DB_NAME = "grades.sqlite"
 
@@ -75,7 +79,7 @@ def run_batch(
     for exercise in only or []:
         if exercise not in spec.exercises:
             raise GraderError(f"--only {exercise}: {assignment} has no such exercise")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = Store(run_dir / DB_NAME)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
@@ -103,6 +107,9 @@ def run_batch(
         )
         started = time.monotonic()
         if tasks:
+            # Other students' notebooks and results must be as far out of reach as the grader.
+            both = (str(path.resolve()), str(run_dir.resolve()))
+            isolation = isolation_for(course, extra=Protected(both, both[1:]))
             _grade_all(
                 course,
                 assignment,
@@ -111,6 +118,7 @@ def run_batch(
                 workers or os.cpu_count() or 1,
                 summary,
                 console,
+                isolation,
             )
         summary.seconds = time.monotonic() - started
         summary.changes = store.changes_since(started_at) if regrade else []
@@ -129,7 +137,7 @@ def _tasks(
         if regrade:
             store.reset(submission.source)
             todo = list(only) if only else None
-        elif submission.status != "pending":
+        elif submission.status not in {"pending", "grader_error"}:
             continue
         else:
             done = store.graded_exercises(submission.source)
@@ -147,6 +155,7 @@ def _grade_all(
     workers: int,
     summary: BatchSummary,
     console: Console,
+    isolation: Isolation,
 ) -> None:
     context = mp.get_context("spawn")
     inbox: mp.Queue = context.Queue()
@@ -156,7 +165,11 @@ def _grade_all(
     count = min(workers, len(tasks))
     for _ in range(count):
         inbox.put(None)
-    pool = {slot: _start(context, slot, course, assignment, inbox, outbox) for slot in range(count)}
+
+    def start(slot: int):
+        return _start(context, slot, course, assignment, inbox, outbox, isolation)
+
+    pool = {slot: start(slot) for slot in range(count)}
     holding: dict[int, Task] = {}
     order = list(course.config.assignment(assignment).exercises)
     by_source = {task.source: task for task in tasks}
@@ -175,9 +188,7 @@ def _grade_all(
             try:
                 kind, slot, source, payload = outbox.get(timeout=1.0)
             except queue.Empty:
-                finished += _replace_dead(
-                    pool, holding, store, summary, context, course, assignment, inbox, outbox
-                )
+                finished += _replace_dead(pool, holding, store, summary, inbox, start)
                 progress.update(bar, completed=finished, failures=summary.errors)
                 continue
             task = by_source[source]
@@ -194,7 +205,7 @@ def _grade_all(
                 )
                 store.finish(source, result)
                 summary.graded += result.status == "graded"
-                summary.errors += result.status == "error"
+                summary.errors += result.status in {"error", "grader_error"}
                 finished += 1
             elif kind == "crashed":
                 holding.pop(slot, None)
@@ -224,7 +235,7 @@ def _merged(
     )
 
 
-def _replace_dead(pool, holding, store, summary, context, course, assignment, inbox, outbox) -> int:
+def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
     """Record the submission a dead worker held as an error, and start a new worker."""
     lost = 0
     for slot, process in list(pool.items()):
@@ -236,27 +247,29 @@ def _replace_dead(pool, holding, store, summary, context, course, assignment, in
             summary.errors += 1
             lost += 1
             inbox.put(None)
-            pool[slot] = _start(context, slot, course, assignment, inbox, outbox)
+            pool[slot] = start(slot)
     return lost
 
 
-def _start(context, slot: int, course: Course, assignment: str, inbox, outbox):
+def _start(context, slot: int, course: Course, assignment: str, inbox, outbox, isolation):
     process = context.Process(
         target=_worker,
-        args=(slot, str(course.config_path), assignment, inbox, outbox),
+        args=(slot, str(course.config_path), assignment, inbox, outbox, isolation),
         daemon=True,
     )
     process.start()
     return process
 
 
-def _worker(slot: int, config_path: str, assignment: str, inbox, outbox) -> None:
+def _worker(
+    slot: int, config_path: str, assignment: str, inbox, outbox, isolation: Isolation
+) -> None:
     """Grade tasks until the sentinel; die with the batch (PR_SET_PDEATHSIG)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from autograder.engine.grade import grade_notebook
-    from autograder.sandbox.launcher import Isolation, Zygote
+    from autograder.sandbox.launcher import Zygote
 
     course = Course(Path(config_path))
     zygote = Zygote()
@@ -267,7 +280,7 @@ def _worker(slot: int, config_path: str, assignment: str, inbox, outbox) -> None
                 course,
                 assignment,
                 Path(task.path),
-                isolation=Isolation(slot=slot),
+                isolation=replace(isolation, slot=slot),
                 only=task.only,
                 training=task.training,
                 zygote=zygote,

@@ -192,8 +192,11 @@ class Store:
                 )
 
     def finish(self, source: str, result: SubmissionResult) -> None:
-        """Mark a submission complete, with its whole result (exercise rows already committed)."""
-        status = "error" if result.status == "error" else "graded"
+        """Mark a submission finished, with its whole result (exercise rows already committed).
+
+        A "grader_error" submission is graded again by the next run of the batch.
+        """
+        status = result.status if result.status in {"error", "grader_error"} else "graded"
         with self.transaction() as db:
             db.execute(
                 """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?

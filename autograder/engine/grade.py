@@ -34,8 +34,16 @@ from autograder.sandbox.launcher import (
     ExerciseAnswer,
     ExerciseRequest,
     Isolation,
+    SandboxError,
     Zygote,
     run_submission,
+)
+from autograder.sandbox.tiers import isolation_for
+
+#: What a student reads when the grader, not their notebook, failed.
+GRADER_FAILED = (
+    "not graded: the autograder could not run your notebook. This is not a problem with your "
+    "work; the course staff have been told."
 )
 
 DEFAULT_SEED = 2025
@@ -63,9 +71,12 @@ def grade_notebook(
     `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
     what finished even if grading is cut short later. `only` restricts grading to those
     exercises (a resumed or partial regrade); the result then holds just them. With
-    `training=False` the training checks are left out (unit checks only).
+    `training=False` the training checks are left out (unit checks only). Without `isolation`
+    the strongest confinement tier that holds here is proven and used (an IsolationError
+    where none does: nothing is graded unconfined unless grader.yaml says so).
     """
     started = time.monotonic()
+    isolation = isolation or isolation_for(course)
     spec = course.config.assignment(assignment)
     wanted = [
         e
@@ -81,7 +92,8 @@ def grade_notebook(
         "seed": seed,
         "torch_version": torch.__version__,
         "device": "cpu",
-        "confined": (isolation or Isolation()).confine,
+        "confined": isolation.confine,
+        "confinement": isolation.confinement,
     }
     try:
         notebook = read_notebook(path)
@@ -121,16 +133,28 @@ def grade_notebook(
         decide = plans[exercise_id].on_checkpoint
         return decide is not None and decide(header, arrays)
 
-    outcome = run_submission(
-        submission.cells,
-        requests,
-        course.config.limits,
-        isolation or Isolation(),
-        files=support_files(course, assignment),
-        on_answer=settle,
-        zygote=zygote,
-        on_checkpoint=checkpoint,
-    )
+    try:
+        outcome = run_submission(
+            submission.cells,
+            requests,
+            course.config.limits,
+            isolation,
+            files=support_files(course, assignment),
+            on_answer=settle,
+            zygote=zygote,
+            on_checkpoint=checkpoint,
+        )
+    except SandboxError as error:
+        kept = [scored.get(e.id) or _not_graded(e, spec.exercises[e.id].points) for e in exercises]
+        return SubmissionResult(
+            **base,
+            status="grader_error",
+            message=GRADER_FAILED,
+            grader_problem=f"{error}\n{error.detail}".strip(),
+            points=round(sum(r.points for r in kept), 4),
+            exercises=kept,
+            seconds=round(time.monotonic() - started, 3),
+        )
     results = [
         scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, "no answer")
         for e in exercises
@@ -272,6 +296,11 @@ def unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult
         message=reason,
         checks=[_check_result(item, False, reason) for item in exercise.checks],
     )
+
+
+def _not_graded(exercise: Exercise, points: float) -> ExerciseResult:
+    """An exercise the grader failed to grade: no score, and no blame on the student."""
+    return unanswered(exercise, points, GRADER_FAILED).model_copy(update={"status": "not_graded"})
 
 
 def _worth_reporting(error: dict, source: str) -> bool:

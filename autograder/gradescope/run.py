@@ -2,15 +2,22 @@
 
 `run_autograder` starts this as root for every submission. The course comes from
 /autograder/source (the unpacked zip); the student's code runs in the sandbox as an unprivileged
-user that cannot see /autograder. results.json is rewritten after every exercise, with the
-exercises still to come at 0 as "not graded yet": when Gradescope's time limit stops the run,
-the file already holds every exercise that finished.
+user that cannot read /autograder/source or the installed grader (this module shuts them to
+other users first, then the sandbox's preflight proves it). results.json is rewritten after every
+exercise, with the exercises still to come at 0 as "not graded yet": when Gradescope's time
+limit stops the run, the file already holds every exercise that finished.
+
+When the grader itself fails (no confinement tier holds, the sandbox cannot start), the student
+is told that the autograder could not run, no score is recorded as theirs, the staff read the
+cause on the run's output, and the exit status is non-zero.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
+import os
 import sys
 import time
 import traceback
@@ -22,7 +29,7 @@ import torch
 from rich.console import Console
 
 from autograder.config import Course
-from autograder.engine.grade import DEFAULT_SEED, grade_notebook, unanswered
+from autograder.engine.grade import DEFAULT_SEED, GRADER_FAILED, grade_notebook, unanswered
 from autograder.engine.report import print_result
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
@@ -30,6 +37,7 @@ from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE
 from autograder.gradescope.results import to_gradescope, write_results
 from autograder.sandbox.launcher import Isolation
+from autograder.sandbox.tiers import GRADER_PACKAGES, Protected, isolation_for
 
 PENDING = "not graded yet (time limit)"
 
@@ -55,16 +63,27 @@ def main(root: Path = Path("/autograder")) -> int:
         progress.publish(progress.so_far(str(error), status="error", message=str(error)))
         print(f"submission refused: {error}")
         return 0
+    try:
+        shut_out_others(root / "source")
+        progress.isolation = isolation_for(course, extra=Protected((), (str(results_path.parent),)))
+    except GraderError as error:
+        return grader_failed(results_path, str(error))
     progress.publish(progress.so_far(PENDING))
     try:
-        result = grade_notebook(course, progress.assignment, notebook, on_result=progress.record)
+        result = grade_notebook(
+            course,
+            progress.assignment,
+            notebook,
+            isolation=progress.isolation,
+            on_result=progress.record,
+        )
     except Exception as error:
         traceback.print_exc()
-        reason = f"not graded: the autograder failed ({type(error).__name__}: {error})"
-        progress.publish(progress.so_far(reason))
-        return 1
-    progress.publish(result)
+        return grader_failed(results_path, f"{type(error).__name__}: {error}")
     print_result(result, Console(width=120))
+    if result.status == "grader_error":
+        return grader_failed(results_path, result.grader_problem)
+    progress.publish(result)
     return 0
 
 
@@ -79,6 +98,7 @@ class Progress:
     sha256: str = ""
     started: float = field(default_factory=time.monotonic)
     finished: dict[str, ExerciseResult] = field(default_factory=dict)
+    isolation: Isolation = field(default_factory=Isolation)
 
     def __post_init__(self) -> None:
         spec = self.course.config.assignment(self.assignment)
@@ -115,7 +135,8 @@ class Progress:
             seed=DEFAULT_SEED,
             torch_version=torch.__version__,
             device="cpu",
-            confined=Isolation().confine,
+            confined=self.isolation.confine,
+            confinement=self.isolation.confinement,
             seconds=round(time.monotonic() - self.started, 3),
         )
 
@@ -168,6 +189,38 @@ def find_notebook(folder: Path, assignment: str) -> Path:
 def _ignored(parts: tuple[str, ...]) -> bool:
     """Editor checkpoints, macOS resource forks and other hidden files are not submissions."""
     return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
+def shut_out_others(source: Path) -> None:
+    """Make the zip's folder and the installed grader unreadable to every uid but root's.
+
+    Gradescope unpacks the zip world-readable and pip installs packages world-readable; the
+    container tier's sandbox uid must read neither (tiers.py proves it did work).
+    """
+    folders = {source.resolve()}
+    for package in GRADER_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        folders.update(Path(p).resolve() for p in (spec.submodule_search_locations or []) if spec)
+    for folder in sorted(folders):
+        if folder.is_dir() and folder != Path("/"):
+            os.chmod(folder, folder.stat().st_mode & 0o700)
+
+
+def grader_failed(results_path: Path, problem: str) -> int:
+    """The grader, not the student, failed: say so to the student, the cause to the staff."""
+    write_results(
+        results_path,
+        {
+            "score": 0.0,
+            "output": GRADER_FAILED.replace("not graded: ", "", 1).capitalize(),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "extra_data": {"status": "grader_error", "grader_problem": problem[-4000:]},
+            "tests": [],
+        },
+    )
+    print(f"error: the autograder failed; nothing was scored.\n{problem}", file=sys.stderr)
+    return 1
 
 
 def misconfigured(message: str) -> dict:

@@ -51,21 +51,23 @@ def serve(request_fd: int, answer_fd: int) -> None:
     request, arrays = message
     replies = _keep_replies(request_fd)
     torch.set_num_threads(int(request.get("threads", 1)))
-    if request.get("confinement"):
-        confine.enter(confine.Confinement.from_json(request["confinement"]))
+    confinement = request.get("confinement")
+    if confinement:
+        confine.enter(confine.Confinement.from_json(confinement))
     else:  # unconfined (engine tests only): still never write into the grader's folder
         os.chdir(tempfile.mkdtemp(prefix="rnn-grader-work-"))
     _write_support_files(request.get("files", {}))
     gpus = _hide_gpus()
     protocol.write_message(answers, {"event": "ready", "pid": os.getpid()})
+    whole_uid = bool(confinement) and confinement.get("tier") == "container"
     namespace, history = run_cells(request, answers)
-    _sweep()
+    _sweep(whole_uid)
     for exercise in request.get("exercises", []):
         protocol.write_message(answers, {"event": "exercise_start", "id": exercise["id"]})
         shown = gpus if exercise.get("gpu") else ""
         live = (answers, replies) if exercise.get("live") else None
         header, result_arrays = run_exercise(exercise, namespace, history, arrays, shown, live)
-        _sweep()
+        _sweep(whole_uid)
         protocol.write_message(answers, header, result_arrays)
     protocol.write_message(answers, {"event": "done"})
     answers.close()
@@ -259,12 +261,14 @@ def _live_reporter(
     return report
 
 
-def _sweep() -> None:
-    """As PID 1 of the sandbox's namespace, kill every process the notebook left running.
+def _sweep(whole_uid: bool) -> None:
+    """Kill every process the notebook left running (fork bombs and daemons included).
 
-    Only when confined: outside a PID namespace, kill(-1) would reach the whole machine.
+    As PID 1 of the sandbox's PID namespace, kill(-1) reaches exactly that namespace; in the
+    container tier (`whole_uid`) this process runs as the slot's own uid, and kill(-1) reaches
+    every other process of that uid. Unconfined, kill(-1) would reach the whole machine.
     """
-    if os.getpid() == 1:
+    if os.getpid() == 1 or whole_uid:
         with contextlib.suppress(ProcessLookupError):
             _kill(-1, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):

@@ -1,12 +1,22 @@
-"""Lock the child in before any student code runs: its own root, no network, unprivileged, limited.
+"""Lock the child in before student code runs: no network, no grader files, unprivileged, limited.
 
-Runs inside the child, as its first act after importing torch. The child unshares mount, network,
-PID, IPC and UTS namespaces (adding a user namespace when it is not root), becomes PID 1 of the
-new PID namespace (so that killing it kills every process student code started), builds a new
-root that holds only the allowlisted read-only trees (the Python runtime and system libraries),
-a private working directory and /tmp, and pivots into it. The course checkout, the grader, the
-references, other submissions and the data are simply not there. Then come resource limits,
-no_new_privs and, finally, an unprivileged uid (or, in a user namespace, no capabilities).
+Runs inside the child, as its first act after importing torch, in one of two tiers (the grader's
+preflight, tiers.py, picks and proves one):
+
+- **namespaces**: the child unshares mount, network, PID, IPC and UTS namespaces (adding a user
+  namespace when it is not root), becomes PID 1 of the new PID namespace (so that killing it
+  kills every process student code started), builds a new root that holds only the allowlisted
+  read-only trees (the Python runtime and system libraries), a private working directory and
+  /tmp, and pivots into it. The course checkout, the grader, the references, other submissions
+  and the data are simply not there.
+- **container**: where namespaces are refused (Docker's default seccomp profile, Gradescope, a
+  Kubernetes pod) but the grader is root. The child drops to its slot's uid in a working
+  directory the grader made for it; file modes shut that uid out of the grader's files, and a
+  seccomp filter (syscalls.py) refuses the network, ptrace and namespaces. The grader kills every
+  process of that uid after each run (tiers.py).
+
+Both end with resource limits (never above the limits already in force), no_new_privs and an
+unprivileged uid (or, in a user namespace, no capabilities).
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import platform
 import resource
 import signal
 from dataclasses import dataclass, field
+
+from autograder.sandbox import syscalls
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -66,6 +78,8 @@ class Confinement:
     #: Training on the GPU: CUDA reserves far more address space than any sane RLIMIT_AS, so
     #: memory is then bounded by RLIMIT_DATA (private writable memory) instead.
     gpu: bool = False
+    #: "namespaces" or "container" (see the module's docstring)
+    tier: str = "namespaces"
 
     @classmethod
     def from_json(cls, data: dict) -> Confinement:
@@ -76,7 +90,15 @@ class Confinement:
 
 
 def enter(spec: Confinement) -> None:
-    """Confine the calling process. Returns in the confined process (PID 1 of a new namespace)."""
+    """Confine the calling process in the spec's tier; returns in the confined process."""
+    if spec.tier == "container":
+        _enter_container(spec)
+    else:
+        _enter_namespaces(spec)
+
+
+def _enter_namespaces(spec: Confinement) -> None:
+    """Returns as PID 1 of a new PID namespace, in a new root."""
     as_root = os.geteuid() == 0
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
@@ -96,6 +118,31 @@ def enter(spec: Confinement) -> None:
         _drop_capabilities()
     os.chdir(WORKDIR)
     os.environ.update(HOME=WORKDIR, TMPDIR="/tmp", PWD=WORKDIR)
+
+
+def _enter_container(spec: Confinement) -> None:
+    """Drop to the slot's uid with no_new_privs and the seccomp filter, in the grader-made dirs.
+
+    `new_root` is then a root-owned folder holding `work` and `tmp`, both owned by the uid
+    (mode 0700): the only places it may write besides the world-writable system ones, which
+    the grader sweeps afterwards.
+    """
+    if os.geteuid() != 0:
+        raise ConfinementError("the container tier needs the grader to run as root")
+    workdir, tmpdir = spec.new_root + "/work", spec.new_root + "/tmp"
+    _limit(spec)
+    os.setgroups([])
+    os.setresgid(spec.gid, spec.gid, spec.gid)
+    os.setresuid(spec.uid, spec.uid, spec.uid)
+    die_with_parent()  # a change of credentials clears the parent-death signal
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
+    try:
+        syscalls.install()
+    except (syscalls.FilterUnavailableError, OSError, RuntimeError, ValueError) as error:
+        raise ConfinementError(f"the seccomp filter could not be loaded: {error}") from None
+    os.chdir(workdir)
+    os.environ.update(HOME=workdir, TMPDIR=tmpdir, PWD=workdir)
+    os.environ.pop("CUDA_CACHE_PATH", None)
 
 
 def _become_pid_one() -> None:
@@ -160,6 +207,7 @@ def _bind(source: str, target: str, *, read_only: bool) -> None:
 
 
 def _limit(spec: Confinement) -> None:
+    """Each limit is the configured one, or the host's hard limit where that is lower."""
     mb = 1 << 20
     memory = resource.RLIMIT_DATA if spec.gpu else resource.RLIMIT_AS
     for limit, value in (
@@ -170,7 +218,13 @@ def _limit(spec: Confinement) -> None:
         (resource.RLIMIT_NOFILE, 256),
         (resource.RLIMIT_CORE, 0),
     ):
-        resource.setrlimit(limit, (value, value))
+        resource.setrlimit(limit, (fitted(limit, value),) * 2)
+
+
+def fitted(limit: int, value: int) -> int:
+    """`value`, or the hard limit already in force where that is lower (raising it would fail)."""
+    hard = resource.getrlimit(limit)[1]
+    return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
 
 def _map_ids(uid: int, gid: int) -> None:

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from autograder.config import Limits
-from autograder.sandbox import protocol
+from autograder.errors import GraderError
+from autograder.sandbox import protocol, tiers
 
 SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 GRADER_PACKAGES = ("autograder", "solutions")
@@ -117,12 +118,35 @@ class ChildOutcome:
 
 @dataclass(frozen=True)
 class Isolation:
-    """How to confine the child. `confine=False` exists for tests of the engine on plain code."""
+    """How to confine the child. `confine=False` exists for tests of the engine on plain code
+    and for grader.yaml's `sandbox.confinement: none`; `tier` is proven by tiers.choose."""
 
     confine: bool = True
     slot: int = 0
     uid_base: int = 61000
     expose_extra: tuple[str, ...] = ()
+    tier: str = "namespaces"
+
+    @property
+    def uid(self) -> int:
+        return self.uid_base + self.slot
+
+    @property
+    def confinement(self) -> str:
+        """What results record: the tier, or "none"."""
+        return self.tier if self.confine else "none"
+
+
+class SandboxError(GraderError):
+    """The sandbox failed before any student code ran: the grader's fault, never the student's.
+
+    `detail` holds the child's stderr for the staff.
+    """
+
+    def __init__(self, short: str, detail: str = "") -> None:
+        super().__init__(f"the sandbox could not start: {short}")
+        self.short = short
+        self.detail = detail
 
 
 def run_submission(
@@ -154,6 +178,8 @@ def run_submission(
         if stopped_at is None:
             return outcome
         kind, where, reason = stopped_at
+        if kind == "start":
+            raise SandboxError(_start_failure(reason, outcome.stderr), outcome.stderr[-4000:])
         if kind == "cell":
             skip.add(where)
             outcome.cells[where] = CellReport(where, reason)
@@ -183,7 +209,11 @@ def _launch_once(
     zygote: Zygote | None,
 ) -> tuple[str, Any, dict[str, Any]] | None:
     """One child's life. None when it finished; else (phase, cell index or exercise id, reason)."""
-    new_root = tempfile.mkdtemp(prefix="rnn-grader-root-")
+    container = isolation.confine and isolation.tier == "container"
+    if container:
+        new_root = tiers.container_root(isolation.uid, isolation.uid)
+    else:
+        new_root = tempfile.mkdtemp(prefix="rnn-grader-root-")
     read_end, write_end = os.pipe()
     arrays: dict[str, np.ndarray] = {}
     for exercise in exercises:
@@ -233,6 +263,8 @@ def _launch_once(
             process.stdin.close()
         for reader in readers:
             reader.join(timeout=5)
+        if container:
+            tiers.reap(isolation.uid)
         shutil.rmtree(new_root, ignore_errors=True)
 
 
@@ -399,6 +431,13 @@ def _answer_checkpoint(
     return None
 
 
+def _start_failure(reason: dict[str, Any], stderr: str) -> str:
+    """The child's own last words (a ConfinementError, say), else what the launcher saw."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    last = lines[-1].strip() if lines else ""
+    return last or str(reason.get("message", "the child ended before it was ready"))
+
+
 def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
     if phase[0] == "cell":
         return f"the cell did not finish within {cell_seconds} s"
@@ -476,10 +515,11 @@ def _confinement(new_root: str, limits: Limits, isolation: Isolation, gpu: bool)
     expose = _exposed_trees(isolation.expose_extra)
     return {
         "new_root": new_root,
+        "tier": isolation.tier,
         "expose": expose,
         "hide": _grader_code_inside(expose),
-        "uid": isolation.uid_base + isolation.slot,
-        "gid": isolation.uid_base + isolation.slot,
+        "uid": isolation.uid,
+        "gid": isolation.uid,
         "cpu_seconds": limits.cpu_seconds * 4 + 60,
         "memory_mb": limits.memory_mb,
         "max_processes": limits.max_processes,

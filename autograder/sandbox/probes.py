@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.sandbox import recipes
+from autograder.sandbox import breach, recipes
 
 MAX_ITEMS = 256
 TORCH_MODULES = frozenset({"RNN", "LSTM", "GRU", "Linear", "Embedding", "Dropout"})
@@ -128,6 +128,8 @@ class ProbeRunner:
             return recipes.run(self, probe, recorder)
         if kind == "gpu_check":
             return recipes.gpu_check()
+        if kind == "confinement_check":
+            return breach.attempt(probe)
         raise ProbeError(f"unknown probe kind {kind!r}")
 
     def lookup(self, target: dict[str, Any]) -> Any:

@@ -15,7 +15,8 @@ import torch
 
 from autograder.config import Course, Limits
 from autograder.errors import GraderError
-from autograder.sandbox.launcher import ExerciseRequest, run_submission
+from autograder.sandbox.launcher import ExerciseRequest, Isolation, SandboxError, run_submission
+from autograder.sandbox.tiers import isolation_for
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def device_class(course: Course) -> str:
     wanted = course.config.device
     if wanted == "cpu":
         return "cpu"
-    problem = sandbox_cuda_problem(course.config.limits)
+    problem = sandbox_cuda_problem(course.config.limits, isolation_for(course))
     if problem is None:
         return "cuda"
     if wanted == "cuda":
@@ -33,17 +34,20 @@ def device_class(course: Course) -> str:
     return "cpu"
 
 
-def sandbox_cuda_problem(limits: Limits) -> str | None:
-    """Why a confined child cannot train on the GPU, or None when it can."""
-    return _probe_sandbox_cuda(limits.model_dump_json())
+def sandbox_cuda_problem(limits: Limits, isolation: Isolation) -> str | None:
+    """Why a child confined as `isolation` cannot train on the GPU, or None when it can."""
+    return _probe_sandbox_cuda(limits.model_dump_json(), isolation)
 
 
 @functools.cache
-def _probe_sandbox_cuda(limits_json: str) -> str | None:
+def _probe_sandbox_cuda(limits_json: str, isolation: Isolation) -> str | None:
     if not torch.cuda.is_available():
         return "no CUDA device is visible to the grader"
     request = ExerciseRequest("gpu_check", [{"kind": "gpu_check", "device": "cuda"}])
-    outcome = run_submission([], [request], Limits.model_validate_json(limits_json))
+    try:
+        outcome = run_submission([], [request], Limits.model_validate_json(limits_json), isolation)
+    except SandboxError as error:
+        return f"CUDA does not work inside the sandbox ({error})"
     answer = outcome.answers.get("gpu_check")
     result = answer.probes[0] if answer and answer.probes else {}
     if answer is None or answer.fatal or not result.get("ok"):
