@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.sandbox import confine, protocol
+from autograder.sandbox import confine, deaths, protocol
 from autograder.sandbox.alarm import Timeout, on_alarm
 from autograder.sandbox.probes import ProbeRunner, Recorder, error_description
 
@@ -278,6 +278,7 @@ def _sweep(whole_uid: bool) -> None:
 
 def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, str]:
     """Read the probe child's answer until EOF, killing it at the deadline."""
+    kills_before = deaths.memory_kills()
     deadline = time.monotonic() + limit + 3  # time to send what a timed-out run reached
     chunks, size = [], 0
     while True:
@@ -305,8 +306,7 @@ def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, st
     code = os.waitstatus_to_exitcode(status)
     data = b"".join(chunks)
     if code != 0 and not data:
-        reason = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
-        return b"", f"the process running your code {reason}"
+        return b"", f"the process running your code {deaths.describe(code, kills_before)}"
     return data, "ok"
 
 

@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import os
 import queue
+import resource
 import shutil
 import signal
 import site
@@ -32,7 +33,7 @@ import numpy as np
 
 from autograder.config import Limits
 from autograder.errors import GraderError
-from autograder.sandbox import protocol, tiers
+from autograder.sandbox import deaths, protocol, tiers
 
 SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 GRADER_PACKAGES = ("autograder", "solutions")
@@ -179,7 +180,8 @@ def run_submission(
             return outcome
         kind, where, reason = stopped_at
         if kind == "start":
-            raise SandboxError(_start_failure(reason, outcome.stderr), outcome.stderr[-4000:])
+            short = _start_failure(reason, outcome.stderr) + _host_limits_note(limits)
+            raise SandboxError(short, outcome.stderr[-4000:])
         if kind == "cell":
             skip.add(where)
             outcome.cells[where] = CellReport(where, reason)
@@ -277,6 +279,8 @@ class ChildProcess:
     stdout: Any
     stderr: Any
     popen: subprocess.Popen | None = None
+    #: the memory cgroup's OOM kills when it started: more at its death means a memory kill
+    memory_kills: int = field(default_factory=deaths.memory_kills)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -438,6 +442,23 @@ def _start_failure(reason: dict[str, Any], stderr: str) -> str:
     return last or str(reason.get("message", "the child ended before it was ready"))
 
 
+def _host_limits_note(limits: Limits) -> str:
+    """Name the host's hard limits that are below grader.yaml's: the likely cause of a failure."""
+    mb = 1 << 20
+    lowered = []
+    for name, limit, wanted in (
+        ("address space (ulimit -v)", resource.RLIMIT_AS, limits.memory_mb * mb),
+        ("processes (ulimit -u)", resource.RLIMIT_NPROC, limits.max_processes),
+    ):
+        hard = resource.getrlimit(limit)[1]
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            shown = f"{hard // mb} MB" if limit == resource.RLIMIT_AS else str(hard)
+            lowered.append(f"the host's hard limit on {name} is {shown}")
+    if not lowered:
+        return ""
+    return f" ({'; '.join(lowered)}, below grader.yaml's limits: raise it or lower those)"
+
+
 def _timeout_text(phase: tuple[str, Any], cell_seconds: int) -> str:
     if phase[0] == "cell":
         return f"the cell did not finish within {cell_seconds} s"
@@ -450,12 +471,11 @@ def _death_text(process: ChildProcess, item: Any) -> str:
     if isinstance(item, protocol.ProtocolError):
         return f"the notebook's process sent malformed data ({item})"
     code = process.exit_code()
-    if code is not None and code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
-        return f"the process running your code was killed ({name})"
-    if code is None:
+    if code is None:  # a zygote's child: the kernel reaped it, but an OOM kill still shows
+        if deaths.memory_kills() > process.memory_kills:
+            return f"the process running your code was {deaths.MEMORY_KILL}"
         return "the process running your code ended unexpectedly"
-    return f"the process running your code ended unexpectedly (exit status {code})"
+    return f"the process running your code {deaths.describe(code, process.memory_kills)}"
 
 
 def _read_events(fd: int, events: queue.Queue) -> None:
