@@ -42,8 +42,8 @@ from autograder.sandbox.tiers import isolation_for
 
 #: What a student reads when the grader, not their notebook, failed.
 GRADER_FAILED = (
-    "not graded: the autograder could not run your notebook. This is not a problem with your "
-    "work; the course staff have been told."
+    "The autograder could not run your notebook. This is not a problem with your work; the "
+    "course staff have been told."
 )
 
 DEFAULT_SEED = 2025

@@ -212,7 +212,7 @@ def grader_failed(results_path: Path, problem: str) -> int:
         results_path,
         {
             "score": 0.0,
-            "output": GRADER_FAILED.replace("not graded: ", "", 1).capitalize(),
+            "output": GRADER_FAILED,
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "extra_data": {"status": "grader_error", "grader_problem": problem[-4000:]},

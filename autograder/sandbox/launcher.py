@@ -298,7 +298,7 @@ class ChildProcess:
 
 def _fresh_child(answer_fd: int) -> ChildProcess:
     process = subprocess.Popen(
-        [sys.executable, "-I", "-m", "autograder.sandbox.child", str(answer_fd)],
+        [*_python_running("autograder.sandbox.child"), str(answer_fd)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -318,7 +318,7 @@ class Zygote:
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+            [*_python_running("autograder.sandbox.zygote"), str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             env=_child_environment(),
@@ -508,6 +508,17 @@ def _prefix_arrays(value: Any, prefix: str) -> Any:
     if isinstance(value, list):
         return [_prefix_arrays(item, prefix) for item in value]
     return value
+
+
+def _python_running(module: str) -> list[str]:
+    """An isolated interpreter (-I: no environment, no user site) running `module` from the very
+    copy of the grader this process runs, wherever that is (site-packages, an unpacked zip)."""
+    code_root = str(Path(__file__).resolve().parents[2])
+    start = (
+        f"import sys; sys.path.insert(0, {code_root!r}); sys.argv[0] = {module!r}; "
+        f"import runpy; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
+    return [sys.executable, "-I", "-c", start]
 
 
 def _child_environment() -> dict[str, str]:
