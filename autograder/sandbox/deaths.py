@@ -12,28 +12,44 @@ import signal
 
 #: What each signal means for a process under the sandbox's limits.
 MEANINGS = {
-    signal.SIGXCPU: "killed: CPU time limit",
-    signal.SIGXFSZ: "killed: file size limit",
+    signal.SIGXCPU: "was killed: CPU time limit",
+    signal.SIGXFSZ: "was killed: file size limit",
     signal.SIGSEGV: "crashed (segmentation fault)",
     signal.SIGBUS: "crashed (bus error)",
-    signal.SIGABRT: "aborted",
+    signal.SIGABRT: "was aborted",
     signal.SIGFPE: "crashed (arithmetic error)",
 }
-MEMORY_KILL = "killed: memory limit (the machine ran out of memory for it)"
+MEMORY_KILL = "was killed: memory limit (the machine ran out of memory for it)"
 
 
 def memory_kills() -> int:
-    """How many processes the OOM killer has ended in this process's memory cgroup so far."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/cgroup") as handle:
-            path = handle.read().strip().splitlines()[-1].split(":", 2)[2]
-        for events in (f"/sys/fs/cgroup{path}/memory.events", "/sys/fs/cgroup/memory.events"):
-            with contextlib.suppress(OSError), open(events) as handle:
-                for line in handle:
-                    name, value = line.split()
-                    if name == "oom_kill":
-                        return int(value)
+    """How many processes the OOM killer has ended in this process's memory cgroup so far.
+
+    cgroup v2 counts them in memory.events, v1 in memory.oom_control; both lines read
+    "oom_kill N". Inside a container the cgroup is usually the root of what it sees.
+    """
+    for path in _counter_files():
+        with contextlib.suppress(OSError, ValueError), open(path) as handle:
+            for line in handle:
+                name, value = line.split()
+                if name == "oom_kill":
+                    return int(value)
     return 0
+
+
+def _counter_files() -> list[str]:
+    groups = {}
+    with contextlib.suppress(OSError), open("/proc/self/cgroup") as handle:
+        for line in handle:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            groups[controllers] = path
+    files = []
+    if "memory" in groups:  # v1
+        files += [f"/sys/fs/cgroup/memory{groups['memory']}/memory.oom_control"]
+        files += ["/sys/fs/cgroup/memory/memory.oom_control"]
+    if "" in groups:  # v2
+        files += [f"/sys/fs/cgroup{groups['']}/memory.events", "/sys/fs/cgroup/memory.events"]
+    return files
 
 
 def describe(code: int, kills_before: int | None = None) -> str:
@@ -44,8 +60,8 @@ def describe(code: int, kills_before: int | None = None) -> str:
     if number == signal.SIGKILL:
         if kills_before is not None and memory_kills() > kills_before:
             return MEMORY_KILL
-        return "killed (SIGKILL)"
+        return "was killed (SIGKILL)"
     with contextlib.suppress(ValueError):
         name = signal.Signals(number)
-        return MEANINGS.get(name, f"killed ({name.name})")
-    return f"killed (signal {number})"
+        return MEANINGS.get(name, f"was killed ({name.name})")
+    return f"was killed (signal {number})"

@@ -374,6 +374,8 @@ def _follow(
             item = events.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             return (*phase, {"type": "Timeout", "message": _timeout_text(phase, cell_seconds)})
+        if isinstance(item, MemoryError):  # the grader's own memory, not the child's doing
+            raise SandboxError(f"the grader ran out of memory reading an answer ({item})")
         if isinstance(item, Exception) or item is None:
             if item is None:
                 process.exit_code(wait=10)
@@ -473,7 +475,7 @@ def _death_text(process: ChildProcess, item: Any) -> str:
     code = process.exit_code()
     if code is None:  # a zygote's child: the kernel reaped it, but an OOM kill still shows
         if deaths.memory_kills() > process.memory_kills:
-            return f"the process running your code was {deaths.MEMORY_KILL}"
+            return f"the process running your code {deaths.MEMORY_KILL}"
         return "the process running your code ended unexpectedly"
     return f"the process running your code {deaths.describe(code, process.memory_kills)}"
 
@@ -484,7 +486,7 @@ def _read_events(fd: int, events: queue.Queue) -> None:
             while (message := protocol.read_message(stream, 256 << 20)) is not None:
                 events.put(message)
             events.put(None)
-        except protocol.ProtocolError as error:
+        except (protocol.ProtocolError, MemoryError) as error:
             events.put(error)
 
 
@@ -530,6 +532,7 @@ def _child_environment() -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "MPLBACKEND": "Agg",
+        "MALLOC_ARENA_MAX": "2",
         # The sandbox uid has no passwd entry; libraries that ask who the user is
         # (getpass.getuser, as torch does for its cache folders) read these instead.
         "USER": "student",

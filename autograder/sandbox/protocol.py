@@ -71,6 +71,8 @@ def decode_arrays(payload: bytes) -> dict[str, np.ndarray]:
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
+    except MemoryError:  # the reader's own limit, not the sender's fault
+        raise
     except Exception as error:  # any malformed archive is the sender's fault
         raise ProtocolError(f"payload is not a valid array archive: {error}") from None
     for key, value in arrays.items():

@@ -20,6 +20,7 @@ import functools
 import importlib.util
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -34,6 +35,9 @@ TIERS = ("namespaces", "container")
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 #: At most this many files of each protected tree are tried (their folders are all tried).
 FILES_PER_TREE = 400
+#: The least address space (ulimit -v) grading works in. Importing torch maps 640 MB; every
+#: assignment's reference got full marks at 1280 MB and failed at 768 MB (docs/sandbox.md).
+MIN_ADDRESS_SPACE_MB = 1536
 GRADER_PACKAGES = ("autograder", "solutions")
 
 
@@ -64,8 +68,21 @@ def grader_paths(course_root: Path, data_dir: Path | None) -> Protected:
     return Protected(tuple(sorted(read)), (str(course_root.resolve()),))
 
 
+def check_host_limits() -> None:
+    """Refuse a host whose hard limits leave grading no room, naming the limit and the fix."""
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY and hard < MIN_ADDRESS_SPACE_MB << 20:
+        raise IsolationError(
+            f"the host's hard limit on address space (ulimit -v) is {hard >> 20} MB; grading "
+            f"needs at least {MIN_ADDRESS_SPACE_MB} MB (PyTorch alone maps about 640 MB), so "
+            "nothing was graded. Raise or remove that limit where the grader is started "
+            "(a memory cgroup such as Docker's --memory is the way to bound memory)."
+        )
+
+
 def choose(wanted: str, protected: Protected, uid_base: int, limits_json: str) -> str:
     """The tier to grade with: `wanted` proven, or under `auto` the first candidate that holds."""
+    check_host_limits()
     if wanted == "none":
         return "none"
     return _choose(wanted, protected, uid_base, limits_json)
