@@ -1,17 +1,19 @@
 """A container's view of the files, for tests of the container tier on a development machine.
 
 tests/dockersim.py reproduces Docker's capabilities and seccomp profile but shares the host's
-files. Two of those differ from a grading container in ways that matter here:
+files, which differ from a grading container's in ways that matter here:
 
-- the course checkout (with the references and the grader) is world-readable on the host, while
-  in a container the grader exists only where the zip was unpacked;
+- course checkouts (with the references and the grader) are world-readable on the host, CI's
+  clone and the developer's alike, while in a container the grader exists only where the zip
+  was unpacked;
 - the interpreter lives under /root (mode 0700), while Gradescope's /usr/bin/python3 is
   readable by everyone.
 
-`container_view(argv)` runs `argv` in a private mount namespace (this needs the host's root and
-namespaces, which our development machines and CI have) where the checkout is an empty folder
-except for its virtual environment, and /root is an empty traversable folder except for the
-interpreter. Nothing changes outside that namespace.
+`container_view(argv)` runs `argv` chrooted into a root built like a container image: the
+system trees, /dev, /proc, /sys, /tmp (where tests unpack the zip, in folders only root may
+enter), the interpreter and its virtual environment, and this tests folder; nothing else of
+/root, /work or any checkout. It needs the host's root and namespaces, which our development
+machines and CI have; nothing changes outside the private mount namespace it makes.
 """
 
 from __future__ import annotations
@@ -21,50 +23,43 @@ import shlex
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc", "/sys")
+SHARED = ("/tmp", "/var/tmp")
+#: Where the view is built, inside the private mount namespace only.
+VIEW_ROOT = "/mnt"
 
 SCRIPT = r"""
 set -eu
-stage=$(mktemp -d /tmp/rnn-grader-view-XXXXXX)
-n=0
-for keep in $KEEP; do  # set these paths aside before their parents are covered
-    n=$((n + 1)); mkdir "$stage/$n"; mount --bind "$keep" "$stage/$n"
+mount -t tmpfs -o mode=0755 tmpfs "$VIEW"
+for path in $PATHS; do
+    [ -e "$path" ] || continue
+    if [ -d "$path" ]; then mkdir -p "$VIEW$path"
+    else mkdir -p "$VIEW$(dirname "$path")"; : > "$VIEW$path"; fi
+    mount --rbind "$path" "$VIEW$path"
 done
-for hide in $HIDE; do
-    mount -t tmpfs -o mode=0755,size=1m tmpfs "$hide"
-done
-n=0
-for keep in $KEEP; do
-    n=$((n + 1)); mkdir -p "$keep"; mount --move "$stage/$n" "$keep"; rmdir "$stage/$n"
-done
-rmdir "$stage"
-exec "$@"
+cd "$VIEW"
+exec chroot "$VIEW" "$@"
 """
 
 
-def kept_paths() -> list[str]:
-    """The interpreter and the virtual environment the tests run with."""
-    paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
-    return sorted(paths)
-
-
-def hidden_paths() -> list[str]:
-    """The checkout and /root: what a container would not have (or not show to others)."""
-    return sorted({str(REPO_ROOT), os.path.realpath(os.path.expanduser("~root"))})
+def visible_paths() -> list[str]:
+    """What the view holds: system trees, scratch folders, the interpreter, its venv, tests/."""
+    interpreter = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    return [*SYSTEM, *SHARED, *sorted(interpreter), str(TESTS)]
 
 
 def container_view(argv: list[str]) -> list[str]:
-    """`argv`, to be run where the checkout and /root hold only the interpreter and its venv."""
-    keep = " ".join(shlex.quote(path) for path in kept_paths())
-    hide = " ".join(shlex.quote(path) for path in hidden_paths())
+    """`argv`, to be run as the host's root inside the view (paths in it are the host's)."""
+    paths = " ".join(shlex.quote(path) for path in visible_paths())
     return [
         "unshare",
         "--mount",
         "--propagation",
         "private",
         "env",
-        f"KEEP={keep}",
-        f"HIDE={hide}",
+        f"VIEW={VIEW_ROOT}",
+        f"PATHS={paths}",
         "sh",
         "-c",
         SCRIPT,

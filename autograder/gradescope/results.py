@@ -51,6 +51,7 @@ def to_gradescope(
             "seed": result.seed,
             "torch_version": result.torch_version,
             "confined": result.confined,
+            "confinement": result.confinement,
         },
         "tests": tests,
     }

@@ -7,6 +7,7 @@ reports what worked. It knows nothing of the grader: paths, a port and a pid com
 from __future__ import annotations
 
 import contextlib
+import encodings.idna  # noqa: F401 - connecting by host name loads it, out of the uid's reach
 import os
 import socket
 from typing import Any

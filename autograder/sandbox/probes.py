@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.random  # noqa: F401 - numpy loads it lazily, which the sandbox uid may not be able to
 import torch
 
 from autograder.sandbox import breach, recipes
