@@ -205,6 +205,8 @@ def grade(
         print_result(result, console)
         if json_out is not None:
             json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        if result.status == "grader_error":
+            raise typer.Exit(1)
         return
     if assignment is None:
         raise GraderError("a batch needs --assignment NAME")

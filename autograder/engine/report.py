@@ -9,7 +9,13 @@ from rich.table import Table
 from autograder.config import Course
 from autograder.engine.result import SubmissionResult
 
-STATUS_STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "bold red"}
+STATUS_STYLE = {
+    "passed": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "error": "bold red",
+    "not_graded": "bold magenta",
+}
 
 
 def print_result(result: SubmissionResult, console: Console) -> None:
@@ -41,8 +47,16 @@ def print_result(result: SubmissionResult, console: Console) -> None:
             f"[yellow]{where}:[/] {escape(problem.kind)}: {escape(problem.message)}",
             highlight=False,
         )
+    if result.status == "grader_error":
+        console.print(
+            f"[bold red]grader error (not the student's):[/] {escape(result.grader_problem)}"
+        )
+    for exercise in (e for e in result.exercises if e.grader_problem):
+        console.print(f"[magenta]{exercise.id} not graded:[/] {escape(exercise.grader_problem)}")
     if not result.confined:
         console.print("[bold yellow]warning:[/] student code ran without the sandbox")
+    else:
+        console.print(f"[dim]confinement: {result.confinement}[/]", highlight=False)
 
 
 def print_gradebook(rows: list, course: Course, assignment: str, console: Console) -> None:
