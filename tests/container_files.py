@@ -10,10 +10,11 @@ files, which differ from a grading container's in ways that matter here:
   readable by everyone.
 
 `container_view(argv)` runs `argv` chrooted into a root built like a container image: the
-system trees, /dev, /proc, /sys, /tmp (where tests unpack the zip, in folders only root may
-enter), the interpreter and its virtual environment, and this tests folder; nothing else of
-/root, /work or any checkout. It needs the host's root and namespaces, which our development
-machines and CI have; nothing changes outside the private mount namespace it makes.
+system trees, /dev, /sys, /tmp (where tests unpack the zip, in folders only root may enter), the
+interpreter and its virtual environment, and this tests folder; nothing else of /root, /work or
+any checkout. As in Docker, `argv` is process 1 of its own PID namespace with its own /proc.
+It needs the host's root and namespaces, which our development machines and CI have; nothing
+changes outside the private namespaces it makes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc", "/sys")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/sys")
 SHARED = ("/tmp", "/var/tmp")
 #: Where the view is built, inside the private mount namespace only.
 VIEW_ROOT = "/mnt"
@@ -38,6 +39,7 @@ for path in $PATHS; do
     else mkdir -p "$VIEW$(dirname "$path")"; : > "$VIEW$path"; fi
     mount --rbind "$path" "$VIEW$path"
 done
+mkdir "$VIEW/proc" && mount -t proc proc "$VIEW/proc"
 cd "$VIEW"
 exec chroot "$VIEW" "$@"
 """
@@ -55,6 +57,8 @@ def container_view(argv: list[str]) -> list[str]:
     return [
         "unshare",
         "--mount",
+        "--pid",
+        "--fork",
         "--propagation",
         "private",
         "env",

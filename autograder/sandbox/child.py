@@ -1,6 +1,6 @@
 """The sandboxed child: confine itself, run the student's cells, answer the grader's probes.
 
-Started by launcher.py as `python -I -m autograder.sandbox.child` with the request on stdin and
+Started by launcher.py as `child ANSWER_FD GRADER_PID` with the request on stdin and
 a pipe for answers on the file descriptor named in argv. It imports torch first (trusted code,
 before any confinement, so that lazy imports do not need the grader's files), confines itself
 (confine.py), executes the cells in order, each under a time limit, and then runs each
@@ -35,8 +35,10 @@ _exit, _fork, _kill, _waitpid = os._exit, os.fork, os.kill, os.waitpid
 
 
 def main() -> None:
+    """`child ANSWER_FD GRADER_PID`: the grader's pid, since the grader may itself be PID 1
+    (a container's first process), so a parent of 1 does not mean that it died."""
     confine.die_with_parent()  # a grader killed with SIGKILL takes its children along
-    if os.getppid() == 1:  # it died before we asked
+    if os.getppid() != int(sys.argv[2]):  # it died before we asked
         _exit(1)
     serve(0, int(sys.argv[1]))
 

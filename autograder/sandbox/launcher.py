@@ -298,7 +298,7 @@ class ChildProcess:
 
 def _fresh_child(answer_fd: int) -> ChildProcess:
     process = subprocess.Popen(
-        [*_python_running("autograder.sandbox.child"), str(answer_fd)],
+        [*_python_running("autograder.sandbox.child"), str(answer_fd), str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
