@@ -65,13 +65,15 @@ def grade_notebook(
     only: list[str] | None = None,
     zygote: Zygote | None = None,
     training: bool = True,
+    observe: Callable[[str, ExerciseAnswer], None] | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file. Problems with the file become an 'error' result, not exceptions.
 
     `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
     what finished even if grading is cut short later. `only` restricts grading to those
     exercises (a resumed or partial regrade); the result then holds just them. With
-    `training=False` the training checks are left out (unit checks only). Without `isolation`
+    `training=False` the training checks are left out (unit checks only). `observe` sees each
+    exercise's raw answer (tooling: which modules its process imported). Without `isolation`
     the strongest confinement tier that holds here is proven and used (an IsolationError
     where none does: nothing is graded unconfined unless grader.yaml says so).
     """
@@ -123,6 +125,8 @@ def grade_notebook(
     scored: dict[str, ExerciseResult] = {}
 
     def settle(exercise_id: str, answer: ExerciseAnswer) -> None:
+        if observe is not None:
+            observe(exercise_id, answer)
         exercise = by_id[exercise_id]
         points = spec.exercises[exercise_id].points
         scored[exercise_id] = score(exercise, plans[exercise_id], answer, submission.cells, points)

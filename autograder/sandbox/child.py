@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.sandbox import confine, deaths, protocol
+from autograder.sandbox import confine, deaths, protocol, warm
 from autograder.sandbox.alarm import Timeout, on_alarm
 from autograder.sandbox.probes import ProbeRunner, Recorder, error_description
 
@@ -40,6 +40,7 @@ def main() -> None:
     confine.die_with_parent()  # a grader killed with SIGKILL takes its children along
     if os.getppid() != int(sys.argv[2]):  # it died before we asked
         _exit(1)
+    warm.load()
     serve(0, int(sys.argv[1]))
 
 
@@ -222,6 +223,7 @@ def _probe_child(
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(exercise.get("wall_seconds", 60)))
     probe_pid = os.getpid()
+    loaded = set(sys.modules)
     runner = ProbeRunner(namespace, history, arrays, live)
     results, all_arrays = [], {}
     for number, probe in enumerate(exercise.get("probes", [])):
@@ -237,7 +239,8 @@ def _probe_child(
     signal.alarm(0)
     if os.getpid() != probe_pid:  # forked by the student's code and returned here
         _exit(0)
-    payload = protocol.encode({"probes": results}, all_arrays)
+    imported = sorted(set(sys.modules) - loaded)
+    payload = protocol.encode({"probes": results, "imported": imported}, all_arrays)
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(payload)
     _exit(0)

@@ -89,6 +89,8 @@ class ExerciseAnswer:
     probes: list[dict[str, Any]] = field(default_factory=list)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     fatal: dict[str, Any] | None = None
+    #: modules the exercise's process imported itself (warm.py should have loaded them)
+    imported: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -406,7 +408,10 @@ def _follow(
             outcome.settle(
                 header["id"],
                 ExerciseAnswer(
-                    probes=list(header.get("probes", [])), arrays=arrays, fatal=header.get("fatal")
+                    probes=list(header.get("probes", [])),
+                    arrays=arrays,
+                    fatal=header.get("fatal"),
+                    imported=[str(name) for name in header.get("imported", [])][:1000],
                 ),
             )
             phase, deadline = ("between", None), time.monotonic() + startup

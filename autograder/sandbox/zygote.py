@@ -1,7 +1,8 @@
 """A pre-loaded parent for sandboxed children: pay the torch import once per worker, not per child.
 
-Started by launcher.Zygote as `python -I -m autograder.sandbox.zygote FD`. It imports torch and the
-child's modules (never the grader's), then waits on a Unix socket. Each request carries four file
+Started by launcher.Zygote as `python -I -m autograder.sandbox.zygote FD`. It imports torch, the
+child's modules (never the grader's) and every module an exercise would import (warm.py), then
+waits on a Unix socket. Each request carries four file
 descriptors (request, stdout, stderr, answers); the zygote forks, and the fork becomes a child
 exactly as if it had been started fresh: new session, those descriptors as its own, then
 child.serve, which confines it before any student code runs. The zygote replies with the pid.
@@ -10,29 +11,21 @@ child.serve, which confines it before any student code runs. The zygote replies 
 from __future__ import annotations
 
 import array
-import contextlib
 import ctypes
-import importlib
 import os
 import signal
 import socket
 import struct
 import sys
 
-from autograder.sandbox import child
+from autograder.sandbox import child, warm
 
 PR_SET_PDEATHSIG = 1
 
 
-#: Libraries the course notebooks import; loading them once here saves every child ~1 s.
-PRELOAD = ("pandas", "matplotlib.pyplot", "tqdm.auto", "torch.utils.data", "torch.nn.functional")
-
-
 def main() -> None:
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    for module in PRELOAD:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
+    warm.load()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked children are reaped by the kernel
     channel = socket.socket(fileno=int(sys.argv[1]))
     while True:
