@@ -18,18 +18,16 @@ import sys
 import tempfile
 import textwrap
 import time
-import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from autograder.config import Course
-from autograder.gradescope.package import ROOT_ENV, build_gradescope_zip
 from autograder.sandbox import tiers
-from tests import submissions
-from tests.container_files import container_view
+from tests import dockersim, submissions
+from tests import gradescope_layout as layout
+from tests.gradescope_layout import results
 from tests.memory_cgroup import available as cgroup_problem
 from tests.memory_cgroup import memory_cgroup
 from tests.test_attacks import CHEATS, DISRUPTIONS, MARKER, attacked
@@ -43,10 +41,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the container tier ne
 
 
 def in_docker_defaults(argv: list[str], uid: int | None = None) -> list[str]:
-    """`argv` under Docker's default capabilities and seccomp, seeing a container's files."""
-    drop = ["--uid", str(uid)] if uid is not None else []
-    simulated = [sys.executable, str(TESTS / "dockersim_exec.py"), *drop, "--", *argv]
-    return container_view(simulated)
+    return dockersim.docker_default(argv, uid=uid, container_files=True)
 
 
 # --- pieces, on this machine ---------------------------------------------------------------------
@@ -172,54 +167,19 @@ def test_a_host_address_space_limit_without_room_is_refused_by_name(repo_root: P
 
 
 def unpack(course: Course, assignment: str, folder: Path, notebook: nbformat.NotebookNode) -> Path:
-    """/autograder in miniature, in a folder only root may enter, with this run's uids."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    root = folder / "autograder"
-    zip_path = build_gradescope_zip(course, assignment, folder / "dist")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")
-    os.chmod(root / "source" / "run_autograder", 0o755)
-    config_path = root / "source" / "grader.yaml"
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config.setdefault("sandbox", {})["uid_base"] = UID_BASE + 16
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
-    nbformat.write(notebook, root / "submission" / f"{assignment}.ipynb")
-    return root
+    return layout.unpack(course, assignment, folder, notebook, sandbox={"uid_base": UID_BASE + 16})
 
 
-def run_autograder(root: Path, wrap=in_docker_defaults, **env: str) -> subprocess.CompletedProcess:
-    environment = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        ROOT_ENV: str(root),
-        "PYTHONPATH": str(root / "source"),
-        **env,
-    }
-    return subprocess.run(
-        wrap(
-            [
-                "env",
-                *(f"{k}={v}" for k, v in environment.items()),
-                "bash",
-                str(root / "source" / "run_autograder"),
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def results(root: Path) -> dict:
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+def run_autograder(root: Path, wrap=None) -> subprocess.CompletedProcess:
+    return layout.run_autograder(root, wrap or in_docker_defaults)
 
 
 @pytest.fixture(scope="module")
-def course_with_data(repo_root: Path, course_data_dir: Path) -> Course:
+def course_with_data(repo_root: Path, course_data_dir: Path):
     """The course, with the data its zips carry at build time."""
-    os.environ["RNN_GRADER_DATA"] = str(course_data_dir)
-    return Course(repo_root / "grader.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RNN_GRADER_DATA", str(course_data_dir))
+        yield Course(repo_root / "grader.yaml")
 
 
 @needs_root

@@ -63,8 +63,8 @@ def grader_paths(course_root: Path, data_dir: Path | None) -> Protected:
         spec = importlib.util.find_spec(package)
         for location in (spec.submodule_search_locations or []) if spec else []:
             read.add(os.path.realpath(location))
-    if data_dir is not None and data_dir.exists():
-        read.add(str(data_dir.resolve()))
+    if data_dir is not None and os.path.lexists(data_dir):
+        read.add(os.path.realpath(data_dir))
     return Protected(tuple(sorted(read)), (str(course_root.resolve()),))
 
 
