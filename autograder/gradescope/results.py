@@ -20,6 +20,11 @@ from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResu
 STDOUT_VISIBILITY = "hidden"
 #: Enough cell problems to point a student at the first mistakes, few enough to stay readable.
 MAX_LISTED_CELLS = 10
+#: A not-graded check's output: the grader failed there, so nothing in it is the student's.
+NOT_GRADED_OUTPUT = (
+    "Not graded: the autograder could not run this check. This is a problem on the grader's "
+    "side, not in your work; the course staff have been told."
+)
 DATA_NOTE = (
     "(The course data is not available while grading, so cells that load data, train or sample "
     "are expected to fail or be skipped; only the graded functions and classes count.)"
@@ -52,6 +57,8 @@ def to_gradescope(
             "torch_version": result.torch_version,
             "confined": result.confined,
             "confinement": result.confinement,
+            # For the staff: why each not-graded exercise could not be graded (paths included).
+            "not_graded": {e.id: e.grader_problem for e in result.exercises if _not_graded(e)},
         },
         "tests": tests,
     }
@@ -64,18 +71,24 @@ def _exercise_tests(
     tests = []
     shares = _shares(exercise)
     for index, (check, share) in enumerate(zip(exercise.checks, shares, strict=True), start=1):
-        tests.append(
-            {
-                "name": f"{exercise.id}: {check.description}",
-                "number": f"{number}.{index}",
-                "score": share if check.passed else 0.0,
-                "max_score": share,
-                "status": "passed" if check.passed else "failed",
-                "output": _check_output(check),
-                "visibility": hidden_visibility if check.hidden else public_visibility,
-            }
-        )
+        test: dict[str, Any] = {
+            "name": f"{exercise.id}: {check.description}",
+            "number": f"{number}.{index}",
+            "score": share if check.passed else 0.0,
+            "max_score": share,
+            "status": "passed" if check.passed else "failed",
+            "output": _check_output(check),
+            "visibility": hidden_visibility if check.hidden else public_visibility,
+        }
+        if _not_graded(exercise):  # the student never sees the grader's own problem here
+            test.update(name=f"{test['name']} (not graded)", output=NOT_GRADED_OUTPUT)
+            test["tags"] = ["not graded"]
+        tests.append(test)
     return tests
+
+
+def _not_graded(exercise: ExerciseResult) -> bool:
+    return exercise.status == "not_graded"
 
 
 def _shares(exercise: ExerciseResult) -> list[float]:
@@ -105,12 +118,21 @@ def summary(result: SubmissionResult) -> str:
     """What concerns the whole submission, without revealing any hidden check."""
     if result.status == "error":
         return f"Your submission could not be graded: {result.message}"
-    public = [c for e in result.exercises for c in e.checks if not c.hidden]
+    graded = [e for e in result.exercises if not _not_graded(e)]
+    public = [c for e in graded for c in e.checks if not c.hidden]
     lines = [f"Public checks passed: {sum(c.passed for c in public)} of {len(public)}."]
     trained = [e for e in result.exercises if e.training is not None]
     if trained:
         lines.append("Training runs (the grader's own loop on your code):")
         lines += [f"  {e.id}: {e.training.summary()}" for e in trained if e.training]
+    skipped = [e.id for e in result.exercises if _not_graded(e)]
+    if skipped:
+        lines.append(
+            f"Not graded: {', '.join(skipped)}. The autograder could not run "
+            f"{'these checks' if len(skipped) > 1 else 'this check'} (a problem on the grader's "
+            "side, not in your work); the course staff have been told. Your score here does not "
+            "include them."
+        )
     broken = [e for e in result.exercises if e.status == "error"]
     if broken:
         lines.append("Exercises that could not be graded:")
