@@ -519,10 +519,13 @@ def _prefix_arrays(value: Any, prefix: str) -> Any:
 
 def _python_running(module: str) -> list[str]:
     """An isolated interpreter (-I: no environment, no user site) running `module` from the very
-    copy of the grader this process runs, wherever that is (site-packages, an unpacked zip)."""
+    copy of the grader this process runs, wherever that is (site-packages, an unpacked zip), with
+    the grader's own import path, so that it loads the same libraries (a PYTHONPATH or a
+    `pip --target` folder included) before it confines itself."""
     code_root = str(Path(__file__).resolve().parents[2])
+    paths = list(dict.fromkeys([code_root, *(p for p in sys.path if os.path.isabs(p))]))
     start = (
-        f"import sys; sys.path.insert(0, {code_root!r}); sys.argv[0] = {module!r}; "
+        f"import sys; sys.path[:0] = {paths!r}; sys.argv[0] = {module!r}; "
         f"import runpy; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
     )
     return [sys.executable, "-I", "-c", start]
