@@ -81,7 +81,13 @@ def docker_default(
     """
     # The exec program's text rather than its path: the checkout is hidden in a container view.
     user = [] if uid is None else ["--uid", str(uid)]
-    inside = [sys.executable, "-I", "-c", EXEC.read_text(), *user, "--", *argv]
+    # -I ignores PYTHONPATH: hand over this interpreter's own import path (pyseccomp's folder).
+    paths = [path for path in sys.path if os.path.isabs(path)]
+    program = (
+        f"import sys; sys.path[:0] = {paths!r}; "
+        f"exec(compile({EXEC.read_text()!r}, 'dockersim_exec.py', 'exec'))"
+    )
+    inside = [sys.executable, "-I", "-c", program, *user, "--", *argv]
     return container_view(inside) if container_files else inside
 
 

@@ -57,7 +57,9 @@ def run_autograder(
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         ROOT_ENV: str(root),
         # Gradescope installs the zip with pip; here the unpacked copy is the grader.
-        "PYTHONPATH": str(root / "source"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(root / "source"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
     }
     command = ["env", *(f"{k}={v}" for k, v in environment.items())]
     command += ["bash", str(root / "source" / "run_autograder")]
