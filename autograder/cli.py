@@ -19,7 +19,7 @@ from autograder.engine.grade import grade_notebook
 from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_gradebook, print_result
 from autograder.errors import GraderError
-from autograder.gradescope.package import build_gradescope_zip
+from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
@@ -94,15 +94,37 @@ def build(
     assignment: AssignmentOption = None,
     dist: Annotated[Path, typer.Option(help="where otter's outputs go")] = Path("dist"),
 ) -> None:
-    """Run otter assign on every master notebook; write student_template/ and dist/."""
+    """Run otter assign on every master notebook; write student_template/ and dist/.
+
+    Each Gradescope zip carries the course data its training checks read ($RNN_GRADER_DATA or
+    grader.yaml's data_dir); a check whose data is missing is built, but not graded there.
+    """
     course = Course.discover(config)
     dist_root = dist if dist.is_absolute() else course.root / dist
     for name in _selected(course, assignment):
         built = build_step.build(course, name, dist_root)
-        gradescope = build_gradescope_zip(course, name, dist_root)
+        gradescope = build_zip(course, name, dist_root)
         console.print(
             f"{name}: student template -> {built.template_dir.relative_to(course.root)}, "
-            f"Gradescope autograder -> {gradescope}"
+            f"Gradescope autograder -> {gradescope.path} ({gradescope.megabytes:.1f} MB)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        _report_data(gradescope)
+
+
+def _report_data(gradescope: GradescopeZip) -> None:
+    """Which data the zip carries; a loud warning for each training check it cannot run."""
+    data = gradescope.data
+    carried = f"{', '.join(data.files)} (from {data.source})" if data.files else "none"
+    console.print(f"  data in the zip: {escape(carried)}", highlight=False, soft_wrap=True)
+    for check, files in data.missing.items():
+        err_console.print(
+            f"[bold yellow]warning:[/] {check} will not be graded on Gradescope: "
+            f"{escape(', '.join(files))} not in {escape(str(data.source))} (set RNN_GRADER_DATA "
+            "or data_dir in grader.yaml to the prepared data and build again)",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -105,6 +105,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The checksum file beside data that travels (the Gradescope zip's data/), in `sha256sum` format.
+SUMS_FILE = "SHA256SUMS"
+
+
+def course_file(name: str) -> DataFile | None:
+    """The prepared course file `name` (a path relative to the data directory), if it is one."""
+    return next((item for item in COURSE_FILES if item.path == name), None)
+
+
+def sums_text(digests: dict[str, str]) -> str:
+    """`sha256sum` lines, sorted by name: `cd data && sha256sum -c SHA256SUMS` checks them."""
+    return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
+
+
+def read_sums(path: Path) -> dict[str, str]:
+    """The digests a checksum file lists, by name; a malformed line is a GraderError."""
+    digests: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise GraderError(f"{path} line {number}: expected '<sha256>  <file name>'")
+        digests[name] = digest
+    return digests
+
+
 def problems(directory: Path, expected: tuple[DataFile, ...]) -> list[str]:
     """Every way `directory` differs from `expected`, one sentence each; empty when it matches."""
     if not directory.is_dir():

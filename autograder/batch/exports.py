@@ -32,6 +32,11 @@ class Row:
     def total(self) -> float:
         return round(sum(e.points for e in self.exercises.values()), 4)
 
+    @property
+    def not_graded(self) -> list[str]:
+        """Exercises the grader could not grade (its fault): the row's total is not final."""
+        return [e.id for e in self.exercises.values() if e.status == "not_graded"]
+
 
 def rows(store: Store) -> list[Row]:
     """One row per student: the newest submission counts; errors still get a row."""
@@ -92,13 +97,18 @@ def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> 
 
 
 def canvas_csv(table: list[Row], title: str) -> str:
-    """Canvas's gradebook import: its five identity columns, then one column for the assignment."""
+    """Canvas's gradebook import: its five identity columns, then one column for the assignment.
+
+    A row with a not-graded exercise gets no score: a total the grader left incomplete must not
+    reach the LMS as the student's grade (Canvas leaves a blank cell's grade unchanged).
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
     writer.writerow(["Points Possible", "", "", "", "", ""])
     for row in table:
-        writer.writerow(["", row.submission.student, "", "", "", f"{row.total:g}"])
+        score = "" if row.not_graded else f"{row.total:g}"
+        writer.writerow(["", row.submission.student, "", "", "", score])
     return out.getvalue()
 
 
@@ -112,12 +122,16 @@ def feedback_markdown(row: Row, title: str) -> str:
         lines += ["*This submission was marked late.*", ""]
     lines += ["| exercise | points | status |", "|---|---:|---|"]
     for exercise in row.exercises.values():
+        status = exercise.status.replace("_", " ")
         lines.append(
-            f"| {exercise.id} | {exercise.points:g} / {exercise.max_points:g} | {exercise.status} |"
+            f"| {exercise.id} | {exercise.points:g} / {exercise.max_points:g} | {status} |"
         )
+    if row.not_graded:
+        lines += ["", "## Not graded", ""]
+        lines += [f"- **{name}**: {row.exercises[name].message}" for name in row.not_graded]
     for exercise in row.exercises.values():
         failed = [check for check in exercise.checks if not check.passed]
-        if not failed:
+        if not failed or exercise.status == "not_graded":
             continue
         lines += ["", f"## {exercise.id}", ""]
         for check in failed:
@@ -186,12 +200,16 @@ def safe_name(student: str) -> str:
 
 def _points(row: Row, exercise: str) -> str:
     found = row.exercises.get(exercise)
+    if found and found.status == "not_graded":
+        return "not graded"
     return f"{found.points:g}" if found else ""
 
 
 def _status(row: Row) -> str:
     if row.submission.status != "graded":
         return row.submission.status
+    if row.not_graded:
+        return f"incomplete: not graded: {', '.join(row.not_graded)}"
     return "complete" if len(row.exercises) else "error"
 
 

@@ -45,6 +45,11 @@ GRADER_FAILED = (
     "The autograder could not run your notebook. This is not a problem with your work; the "
     "course staff have been told."
 )
+#: What a student reads for one exercise the grader could not grade (its plan's grader_error).
+NOT_GRADED = (
+    "not graded: the autograder could not run this check. This is not a problem with your work; "
+    "the course staff have been told."
+)
 
 DEFAULT_SEED = 2025
 
@@ -227,6 +232,11 @@ def score(
     points: float,
 ) -> ExerciseResult:
     """Run the checks of one exercise on the child's answer and turn them into points."""
+    problem = plan.expected.get("grader_error")
+    if problem:  # the grader's fault (its course data is missing): no score, no blame
+        return unanswered(exercise, points, NOT_GRADED).model_copy(
+            update={"status": "not_graded", "grader_problem": problem}
+        )
     if answer is None or answer.fatal:
         reason = explain_error(answer.fatal) if answer and answer.fatal else "no answer"
         return unanswered(exercise, points, reason)

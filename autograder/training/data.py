@@ -10,7 +10,9 @@ same arrays, so a calibration and a grading run see the same held-out set.
 from __future__ import annotations
 
 import string
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autograder import datasets
 from autograder.errors import GraderError
 
 NAMES_VOCAB = string.ascii_letters + " .,;'" + "_"
@@ -40,18 +43,76 @@ class Prepared:
 
 
 class DataMissingError(GraderError):
-    """The course data directory lacks a file a training check needs."""
+    """The data directory lacks a file a training check needs, or holds one its checksum refuses.
+
+    Either way the grader, not the student, is at fault: the check is not graded, and the message
+    (paths and settings included) is for the staff. `missing` names every file that is unusable.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
-def require_file(data_dir: Path, name: str) -> Path:
-    path = Path(data_dir) / name
-    if not path.is_file():
+def require_files(data_dir: Path, *names: str) -> list[Path]:
+    """The paths of `names` in `data_dir`, every one checked before any is read.
+
+    A recipe requires all its files in one call, so that `files_read` learns them all. Where
+    the directory holds a checksum file (the Gradescope zip's data/), each file must match it.
+    """
+    data_dir = Path(data_dir)
+    paths = [data_dir / name for name in names]
+    missing = tuple(name for name, path in zip(names, paths, strict=True) if not path.is_file())
+    if missing:
         raise DataMissingError(
-            f"the grader cannot run this training check: the course data file {name} is not in "
-            f"{data_dir} (set RNN_GRADER_DATA or data_dir in grader.yaml; see `rnn-grader data "
-            "prepare`)"
+            f"the grader cannot run this training check: the course data "
+            f"{'files' if len(missing) > 1 else 'file'} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} not in {data_dir} (set RNN_GRADER_DATA or "
+            "data_dir in grader.yaml; see `rnn-grader data prepare`; on Gradescope, run "
+            "`rnn-grader build` where that data is, so that the zip carries it)",
+            missing,
         )
-    return path
+    sums = data_dir / datasets.SUMS_FILE
+    if sums.is_file():
+        _verify(sums, names, paths)
+    return paths
+
+
+def _verify(sums: Path, names: tuple[str, ...], paths: list[Path]) -> None:
+    """Files that travelled must arrive intact: a damaged one must not grade anyone."""
+    try:
+        listed = datasets.read_sums(sums)
+    except GraderError as error:
+        raise DataMissingError(
+            f"the grader cannot run this training check: {error}", names
+        ) from None
+    wrong = tuple(
+        name
+        for name, path in zip(names, paths, strict=True)
+        if listed.get(name) != _digest(_stamp(path))
+    )
+    if wrong:
+        raise DataMissingError(
+            f"the grader cannot run this training check: the course data file(s) "
+            f"{', '.join(wrong)} in {sums.parent} do not match their checksums in {sums} "
+            "(damaged, replaced or not listed); build the zip again",
+            wrong,
+        )
+
+
+@lru_cache(maxsize=16)
+def _digest(stamp: tuple[str, int, int]) -> str:
+    return datasets.sha256_of(Path(stamp[0]))
+
+
+def files_read(prepare: Callable[[Path], object]) -> tuple[str, ...]:
+    """The data files `prepare` reads: run on an empty directory, it fails naming all of them."""
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-no-data-") as empty:
+        try:
+            prepare(Path(empty))
+        except DataMissingError as error:
+            return error.missing
+    return ()
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -64,7 +125,8 @@ def _stamp(path: Path) -> tuple[str, int, int]:
 
 def names(data_dir: Path) -> Prepared:
     """Train and held-out names as padded ids + lengths; held-out languages stay with the grader."""
-    return _names(_stamp(require_file(data_dir, "names.csv")))
+    (path,) = require_files(data_dir, "names.csv")
+    return _names(_stamp(path))
 
 
 @lru_cache(maxsize=4)
@@ -110,7 +172,7 @@ def characters(data_dir: Path, file: str, train_chars: int, windows: int, window
     held-out windows of `window` characters are spread evenly over the last 10%. Each window's
     targets, the characters that follow each position, stay here.
     """
-    path = require_file(data_dir, file)
+    (path,) = require_files(data_dir, file)
     return _characters(_stamp(path), train_chars, windows, window)
 
 
@@ -148,8 +210,7 @@ def words(
     <unk>, which keeps the decoder small enough to train in seconds. The first `train_tokens`
     of train.txt are sent; held-out windows are spread evenly over valid.txt.
     """
-    train_path = require_file(data_dir, "wikitext-2/train.txt")
-    valid_path = require_file(data_dir, "wikitext-2/valid.txt")
+    train_path, valid_path = require_files(data_dir, "wikitext-2/train.txt", "wikitext-2/valid.txt")
     return _words(_stamp(train_path), _stamp(valid_path), vocab_size, train_tokens, windows, window)
 
 

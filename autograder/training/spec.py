@@ -242,6 +242,8 @@ def make_exercise(spec: TrainingSpec) -> Exercise:
         try:
             prepared = spec.prepared(course.config.resolved_data_dir())
         except DataMissingError as error:
+            # The engine's score() makes this exercise "not_graded": staff read this message,
+            # the student a sentence that names no path or setting.
             result.expected["grader_error"] = str(error)
             return result
         seed = int(rng.integers(2**31 - 1))
@@ -356,9 +358,6 @@ def _is_curve_point(point: Any) -> bool:
     weight=0,
 )
 def trained(ctx: Context) -> None:
-    error = ctx.expected("grader_error")
-    if error:
-        raise CheckFailure(error)
     answer = ctx.answer("train")
     if not answer.raw.get("ok"):
         details = answer.raw.get("error") or {}
