@@ -161,7 +161,7 @@ def test_a_run_cut_off_by_the_time_limit_is_scored_on_what_it_reached(
     assert graded.status == "failed" and "cut off by the exercise's time limit" in graded.message
 
 
-def test_missing_data_fails_the_training_check_only(
+def test_missing_data_leaves_the_training_check_not_graded_and_nothing_else(
     course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RNN_GRADER_DATA", str(tmp_path / "no-data-here"))
@@ -173,8 +173,10 @@ def test_missing_data_fails_the_training_check_only(
     by_id = {e.id: e for e in result.exercises}
     assert result.status == "graded"
     assert by_id["one_hot_encode_string"].status == "passed"
-    assert by_id["names_training"].points == 0
-    assert "course data file names.csv" in by_id["names_training"].message
+    training = by_id["names_training"]
+    assert training.points == 0 and training.status == "not_graded"
+    assert "course data file names.csv" in training.grader_problem  # for the staff
+    assert "names.csv" not in training.message and "RNN_GRADER" not in training.message
 
 
 # --- calibration ---------------------------------------------------------------------------------

@@ -206,10 +206,10 @@ def _points(row: Row, exercise: str) -> str:
 
 
 def _status(row: Row) -> str:
+    if row.not_graded and row.submission.status in {"graded", "grader_error"}:
+        return f"incomplete: not graded: {', '.join(row.not_graded)}"
     if row.submission.status != "graded":
         return row.submission.status
-    if row.not_graded:
-        return f"incomplete: not graded: {', '.join(row.not_graded)}"
     return "complete" if len(row.exercises) else "error"
 
 

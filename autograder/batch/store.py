@@ -159,7 +159,9 @@ class Store:
         ]
 
     def graded_exercises(self, source: str) -> set[str]:
-        rows = self.db.execute("SELECT exercise FROM exercises WHERE source=?", (source,))
+        rows = self.db.execute(
+            "SELECT exercise FROM exercises WHERE source=? AND status != 'not_graded'", (source,)
+        )
         return {row[0] for row in rows}
 
     # --- results ---
@@ -197,6 +199,8 @@ class Store:
         A "grader_error" submission is graded again by the next run of the batch.
         """
         status = result.status if result.status in {"error", "grader_error"} else "graded"
+        if status == "graded" and any(e.status == "not_graded" for e in result.exercises):
+            status = "grader_error"  # the next run grades what the grader could not
         with self.transaction() as db:
             db.execute(
                 """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?

@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import importlib.util
 import os
+import site
 import sys
 import time
 import traceback
@@ -197,12 +198,15 @@ def shut_out_others(source: Path) -> None:
     Gradescope unpacks the zip world-readable and pip installs packages world-readable; the
     container tier's sandbox uid must read neither (tiers.py proves it did work).
     """
+    installed = [Path(p).resolve() for p in (*site.getsitepackages(), source)]
     folders = {source.resolve()}
     for package in GRADER_PACKAGES:
         spec = importlib.util.find_spec(package)
         folders.update(Path(p).resolve() for p in (spec.submodule_search_locations or []) if spec)
     for folder in sorted(folders):
-        if folder.is_dir() and folder != Path("/"):
+        # A development checkout (an editable install) is the developer's to protect: the
+        # preflight refuses it while it is readable, but it is never changed from here.
+        if folder.is_dir() and any(folder.is_relative_to(base) for base in installed):
             os.chmod(folder, folder.stat().st_mode & 0o700)
 
 
