@@ -193,8 +193,18 @@ def test_the_zip_grades_in_docker_defaults(
         course, assignment, tmp_path / "solved", submissions.reference(course, assignment)
     )
     blank = unpack(course, assignment, tmp_path / "blank", submissions.blank(course, assignment))
+    trains = any(e.training for e in course.config.assignment(assignment).exercises.values())
     for root, expected in ((solved, "max"), (blank, 0.0)):
-        done = run_autograder(root)
+        # The data comes from the zip: no other copy is visible in the container's files.
+        assert (root / "source" / "data" / "SHA256SUMS").exists() or assignment == "rnn_basics"
+        done = run_autograder(
+            root, lambda argv: in_docker_defaults(["env", "-u", "RNN_GRADER_DATA", *argv])
+        )
+        if trains and expected == "max":
+            assert (
+                "not_graded" not in results(root)["extra_data"]
+                or not results(root)["extra_data"]["not_graded"]
+            )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         found = results(root)
         max_points = course.config.assignment(assignment).max_points
