@@ -299,6 +299,17 @@ def calibrate(
     device: Annotated[
         str | None, typer.Option(help="cpu or cuda (default: grader.yaml's device)")
     ] = None,
+    through_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--through-sandbox/--in-process",
+            help="train in the confined child, as grading does (default), or in this process "
+            "where no confinement tier holds",
+        ),
+    ] = True,
+    workers: Annotated[
+        int, typer.Option(help="sandboxed runs at a time (one sandbox slot and uid each)")
+    ] = 1,
     config: ConfigOption = None,
 ) -> None:
     """Train the reference and the known mistakes; write calibration/<device>/<exercise>.*"""
@@ -319,6 +330,8 @@ def calibrate(
         raise GraderError(f"--device must be cpu or cuda, not {target!r}")
     if seeds < 3 or mistake_seeds < 1:
         raise GraderError("--seeds needs at least 3 runs and --mistake-seeds at least 1")
+    if workers < 1 or (workers > 1 and not through_sandbox):
+        raise GraderError("--workers needs at least 1, and more than 1 only through the sandbox")
     if target == "cpu" and seeds < 20:
         err_console.print("[yellow]warning:[/] fewer than 20 seeds widen the tolerance bound")
     command = "rnn-grader calibrate " + " ".join(sys.argv[2:])
@@ -327,13 +340,22 @@ def calibrate(
     ]
     for name in names:
         record = run_calibration(
-            course, specs[name], target, seeds, mistake_seeds, command, say=console.print
+            course,
+            specs[name],
+            target,
+            seeds,
+            mistake_seeds,
+            command,
+            say=console.print,
+            through="sandbox" if through_sandbox else "in-process",
+            workers=workers,
         )
         ref = record["reference"]
         console.print(
             f"[green]{name}[/] on {target}: threshold {record['threshold']:.4g} "
             f"(reference {ref['mean']:.4g} ± {ref['sd']:.2g}, false-fail estimate "
-            f"{record['false_fail_estimate']:.2g}); calibration/{target}/{name}.json"
+            f"{record['false_fail_estimate']:.2g}, through {record['through']}); "
+            f"calibration/{target}/{name}.json"
         )
 
 

@@ -1,18 +1,20 @@
 """Run a training recipe in this process on the reference solution or on a known mistake.
 
-Calibration trains our own code, so it needs no sandbox: the solution module is executed
-afresh (with a mistake's text replaced first), and the same `ProbeRunner` and recipe the child
-uses train it. The answer has the child's shape, so `spec.score_answer` scores both alike.
+The in-process route of `rnn-grader calibrate --in-process` (sandboxed.py is the default route,
+the one grading takes): the solution module is executed afresh (with a mistake's text replaced
+first), and the same `ProbeRunner` and recipe the child uses train it. It needs no confinement
+tier, so it works where no sandbox can start. The answer has the child's shape, so
+`spec.score_answer` scores both routes alike, and `TrainingRun` is what both return.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from autograder.errors import GraderError
@@ -41,8 +43,12 @@ def namespace(module: str, mistake: TrainingMistake | None = None) -> dict[str, 
 
 
 @dataclass
-class LocalRun:
-    """One in-process training run and its score."""
+class TrainingRun:
+    """One training run (in this process or through the sandbox) and its score.
+
+    `error` is a crash of the trained code, which is a result for a known mistake; `scored`
+    holds every checkpoint's metric, the seconds, the device name and the loss curve.
+    """
 
     seed: int
     scored: Scored | None
@@ -58,7 +64,7 @@ def train_once(
     seed: int,
     mistake: TrainingMistake | None = None,
     threads: int = 1,
-) -> LocalRun:
+) -> TrainingRun:
     """Train the reference (or a mistake) once, on one thread as the sandbox does."""
     names = namespace(spec.module, mistake)
     probe = spec.probe(prepared, budget, device, seed)
@@ -70,21 +76,45 @@ def train_once(
     try:
         raw = {"ok": True, **runner.run(probe, recorder)}
     except Exception as error:  # a mistake may crash training; that is a result, not a bug
-        return LocalRun(seed, None, f"{type(error).__name__}: {error}", time.monotonic() - began)
+        return TrainingRun(seed, None, f"{type(error).__name__}: {error}", time.monotonic() - began)
     finally:
         torch.set_num_threads(previous)
     wall = time.monotonic() - began
     scored = score_answer(spec, raw, recorder.arrays, spec.expected_for(prepared))
-    return LocalRun(seed, scored, None, wall)
+    return TrainingRun(seed, scored, None, wall)
 
 
-def final_value(run: LocalRun) -> float | None:
+#: One calibration run: the known mistake trained (None: the reference) and the seed.
+RunKey = tuple[TrainingMistake | None, int]
+#: Called with each finished run; False stops the runs not yet started (the reference failed).
+OnRun = Callable[[RunKey, TrainingRun], bool]
+
+
+def train_in_process(
+    spec: TrainingSpec,
+    prepared: Prepared,
+    budget: Any,
+    device: str,
+    keys: list[RunKey],
+    on_run: OnRun,
+) -> dict[RunKey, TrainingRun]:
+    """Train each run one after the other, here; stop early when `on_run` says so."""
+    done: dict[RunKey, TrainingRun] = {}
+    for mistake, seed in keys:
+        run = train_once(spec, prepared, budget, device, seed, mistake)
+        done[(mistake, seed)] = run
+        if not on_run((mistake, seed), run):
+            break
+    return done
+
+
+def final_value(run: TrainingRun) -> float | None:
     if run.scored is None:
         return None
     return run.scored.values[-1]
 
 
-def best_value(spec: TrainingSpec, run: LocalRun) -> float | None:
+def best_value(spec: TrainingSpec, run: TrainingRun) -> float | None:
     if run.scored is None:
         return None
     values = [v for v in run.scored.values if v is not None]
@@ -94,7 +124,3 @@ def best_value(spec: TrainingSpec, run: LocalRun) -> float | None:
     for value in values[1:]:
         best = spec.metric_spec.better(best, value)
     return best
-
-
-def finite(values: list[float | None]) -> np.ndarray:
-    return np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
