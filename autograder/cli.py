@@ -314,6 +314,7 @@ def calibrate(
 ) -> None:
     """Train the reference and the known mistakes; write calibration/<device>/<exercise>.*"""
     import sys
+    import time
 
     from autograder.training.calibrate import calibrate as run_calibration
     from autograder.training.calibrate import training_specs
@@ -338,25 +339,35 @@ def calibrate(
     names = exercise or [
         name for name, spec in specs.items() if target in training_config(course, spec).budgets
     ]
-    for name in names:
-        record = run_calibration(
-            course,
-            specs[name],
-            target,
-            seeds,
-            mistake_seeds,
-            command,
-            say=console.print,
-            through="sandbox" if through_sandbox else "in-process",
-            workers=workers,
-        )
+    failed = []
+    for name in names:  # a check that fails to calibrate does not cost the others theirs
+        started = time.monotonic()
+        try:
+            record = run_calibration(
+                course,
+                specs[name],
+                target,
+                seeds,
+                mistake_seeds,
+                command,
+                say=console.print,
+                through="sandbox" if through_sandbox else "in-process",
+                workers=workers,
+            )
+        except GraderError as error:
+            shown = str(error) if str(error).startswith(f"{name}:") else f"{name}: {error}"
+            err_console.print(f"[red]error:[/] {shown}", highlight=False)
+            failed.append(name)
+            continue
         ref = record["reference"]
         console.print(
             f"[green]{name}[/] on {target}: threshold {record['threshold']:.4g} "
             f"(reference {ref['mean']:.4g} ± {ref['sd']:.2g}, false-fail estimate "
-            f"{record['false_fail_estimate']:.2g}, through {record['through']}); "
-            f"calibration/{target}/{name}.json"
+            f"{record['false_fail_estimate']:.2g}, through {record['through']}, "
+            f"{time.monotonic() - started:.0f} s); calibration/{target}/{name}.json"
         )
+    if failed:
+        raise GraderError(f"not calibrated: {', '.join(failed)} (the reasons are above)")
 
 
 def _assignment_of(notebook: Path, course: Course) -> str:
