@@ -54,9 +54,10 @@ capped() {
 
 step "setup: packages, data, the machine"
 if ! $PY -c "import pydantic, nbformat, yaml, typer, rich, pandas, matplotlib" 2>/dev/null; then
+    # world-readable, unlike $SCRATCH: the container tier's uid imports from it too
     $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target "$SCRATCH/site" .whl/*.whl || exit 1
-    export PYTHONPATH=$PWD:$SCRATCH/site
+        --target /tmp/gpu-issue11-site .whl/*.whl || exit 1
+    export PYTHONPATH=$PWD:/tmp/gpu-issue11-site
 else
     export PYTHONPATH=$PWD
 fi
