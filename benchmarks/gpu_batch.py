@@ -44,15 +44,15 @@ def main() -> None:
     parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-gpu-batch-"))
-    for device in args.devices:
-        course = course_on(device, folder / f"course-{device}")
-        paths = make_class(course, folder / f"class-{device}", args.students)
+    for number, device in enumerate(args.devices):
+        course = course_on(device, folder / f"course-{number}-{device}")
+        paths = make_class(course, folder / f"class-{number}-{device}", args.students)
         started = time.perf_counter()
         summary = run_batch(
             course,
             DEMO_ASSIGNMENT,
             paths[0].parent,
-            folder / f"run-{device}",
+            folder / f"run-{number}-{device}",
             workers=args.workers,
             console=Console(stderr=True, quiet=True),
         )
