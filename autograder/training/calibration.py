@@ -169,7 +169,7 @@ def _markdown(record: dict[str, Any], image: str) -> str:
         f"- metric: `{record['metric']}` ({record['metric_description']}); a submission passes "
         f"with {direction} **{_fmt(record.get('threshold'))}** at any checkpoint",
         f"- device: {record['device_name']}, torch {record['torch']}, "
-        f"{record['threads']} thread(s)",
+        f"{record['threads']} thread(s); trained {_route(record)}",
         f"- recipe: `{record['recipe']}`, {record['steps']} steps, checkpoints "
         f"{record['checkpoints']}; params `{json.dumps(record['params'], sort_keys=True)}`",
         f"- fingerprint: `{record['fingerprint']}`; made {record['created']} by "
@@ -279,3 +279,10 @@ def _histogram(path: Path, record: dict[str, Any]) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _route(record: dict[str, Any]) -> str:
+    """Where the runs trained: through the sandbox (as grading does) or in-process (older)."""
+    if record.get("through") == "sandbox":
+        return f"through the sandbox ({record.get('tier')} tier, {record.get('workers')} workers)"
+    return "in-process"
