@@ -63,6 +63,7 @@ def full_run(class_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def test_batch_grades_the_class_and_exports_everything(full_run: Path) -> None:
     rows = {row["student"]: row for row in gradebook(full_run)}
     assert float(rows["1001"]["total"]) == 14 and rows["1001"]["status"] == "complete"
+    assert rows["1001"]["confinement"] == "namespaces"  # the tier this machine's preflight proved
     assert float(rows["1002"]["total"]) == 0
     for student in ("1003", "1004", "1005"):
         assert 0 < float(rows[student]["total"]) < 14, rows[student]

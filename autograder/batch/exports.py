@@ -79,7 +79,8 @@ def write_all(store: Store, course: Course, assignment: str, run_dir: Path) -> l
 def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *exercises, "total", "max_points", "status", "late", "message"])
+    header = ["student", *exercises, "total", "max_points", "status", "late", "message"]
+    writer.writerow([*header, "confinement"])
     for row in table:
         points = [_points(row, exercise) for exercise in exercises]
         writer.writerow(
@@ -91,6 +92,7 @@ def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> 
                 _status(row),
                 "yes" if row.submission.late else "no",
                 _one_line(row.submission.message),
+                row.result.confinement if row.result else "",
             ]
         )
     return out.getvalue()
