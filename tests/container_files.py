@@ -62,7 +62,9 @@ def kept_paths(argv: list[str]) -> list[str]:
     for text in named:
         parts = Path(text).parts if text.startswith("/") else ()
         if len(parts) > 2 and f"/{parts[1]}" in SCRATCH and Path(text).exists():
-            shared.add(str(Path(*parts[:3])))
+            folder = Path(*parts[:3])
+            if not TESTS.parent.is_relative_to(folder):  # never a folder holding the checkout
+                shared.add(str(folder))
     return [*sorted(interpreter), str(TESTS), *sorted(shared)]
 
 
