@@ -312,7 +312,10 @@ def test_batch_exports_show_not_graded_and_an_incomplete_submission() -> None:
     )  # fmt: skip
     row = Row(submission, {e.id: e for e in result.exercises}, result)
     gradebook = gradebook_csv([row], ["one_hot", "names_training"], 6.0).splitlines()
-    assert gradebook[1] == "1001,2,not graded,2,6,incomplete: not graded: names_training,no,"
+    assert gradebook[1] == (
+        "1001,2,not graded,2,6,incomplete: not graded: names_training,no,,"
+        f"{result.confinement}"
+    )
     assert canvas_csv([row], "RNN").splitlines()[2] == ",1001,,,,"
     feedback = feedback_markdown(row, "RNN")
     assert "| names_training | 0 / 4 | not graded |" in feedback
