@@ -154,12 +154,16 @@ def grade_notebook(
             on_checkpoint=checkpoint,
         )
     except SandboxError as error:
-        kept = [scored.get(e.id) or _not_graded(e, spec.exercises[e.id].points) for e in exercises]
+        problem = f"{error}\n{error.detail}".strip()
+        kept = [
+            scored.get(e.id) or not_graded(e, spec.exercises[e.id].points, problem)
+            for e in exercises
+        ]
         return SubmissionResult(
             **base,
             status="grader_error",
             message=GRADER_FAILED,
-            grader_problem=f"{error}\n{error.detail}".strip(),
+            grader_problem=problem,
             points=round(sum(r.points for r in kept), 4),
             exercises=kept,
             seconds=round(time.monotonic() - started, 3),
@@ -234,9 +238,7 @@ def score(
     """Run the checks of one exercise on the child's answer and turn them into points."""
     problem = plan.expected.get("grader_error")
     if problem:  # the grader's fault (its course data is missing): no score, no blame
-        return unanswered(exercise, points, NOT_GRADED).model_copy(
-            update={"status": "not_graded", "grader_problem": problem}
-        )
+        return not_graded(exercise, points, problem)
     if answer is None or answer.fatal:
         reason = explain_error(answer.fatal) if answer and answer.fatal else "no answer"
         return unanswered(exercise, points, reason)
@@ -312,9 +314,12 @@ def unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult
     )
 
 
-def _not_graded(exercise: Exercise, points: float) -> ExerciseResult:
-    """An exercise the grader failed to grade: no score, and no blame on the student."""
-    return unanswered(exercise, points, GRADER_FAILED).model_copy(update={"status": "not_graded"})
+def not_graded(exercise: Exercise, points: float, problem: str) -> ExerciseResult:
+    """An exercise the grader failed to grade: no score, no blame on the student, and the cause
+    (`problem`, paths and settings included) kept for the staff only."""
+    return unanswered(exercise, points, NOT_GRADED).model_copy(
+        update={"status": "not_graded", "grader_problem": problem}
+    )
 
 
 def _worth_reporting(error: dict, source: str) -> bool:

@@ -36,7 +36,6 @@ from autograder.errors import GraderError
 from autograder.sandbox import deaths, protocol, tiers
 
 SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
-GRADER_PACKAGES = ("autograder", "solutions")
 MAX_RELAUNCHES = 6
 MARGIN_SECONDS = 5.0
 #: More streamed checkpoints (or bytes of their outputs) than this for one exercise is a child
@@ -596,7 +595,7 @@ def _exposed_trees(extra: tuple[str, ...]) -> list[str]:
 def _grader_code_inside(exposed: list[str]) -> list[str]:
     """Installed copies of the grader or the references that an exposed tree would reveal."""
     hidden = []
-    for package in GRADER_PACKAGES:
+    for package in tiers.GRADER_PACKAGES:
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             continue

@@ -27,8 +27,13 @@ import socket
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.errors import GraderError
+
+if TYPE_CHECKING:
+    from autograder.config import Course
+    from autograder.sandbox.launcher import Isolation
 
 TIERS = ("namespaces", "container")
 #: Folders anyone may write to: the container tier's uid may leave files there.
@@ -253,12 +258,12 @@ def uid_in_use(uid: int) -> str | None:
     return None
 
 
-def with_tier(isolation, tier: str):
+def with_tier(isolation: Isolation, tier: str) -> Isolation:
     """The same isolation, confined in `tier` ("none": not confined)."""
     return replace(isolation, tier=tier, confine=tier != "none")
 
 
-def isolation_for(course, slot: int = 0, extra: Protected | None = None):
+def isolation_for(course: Course, slot: int = 0, extra: Protected | None = None) -> Isolation:
     """The proven isolation for grading `course` in worker `slot` (IsolationError if none)."""
     from autograder.sandbox.launcher import Isolation
 
