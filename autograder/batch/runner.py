@@ -35,7 +35,7 @@ from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
-from autograder.sandbox.launcher import Isolation
+from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import Protected, isolation_for
 
 DB_NAME = "grades.sqlite"
@@ -268,8 +268,8 @@ def _worker(
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from autograder.engine.grade import grade_notebook
-    from autograder.sandbox.launcher import Zygote
+    from autograder.grading import grade_notebook
+    from autograder.sandbox.spawn import Zygote
 
     course = Course(Path(config_path))
     zygote = Zygote()

@@ -1,0 +1,123 @@
+"""A batch's files as listed, before a byte of them is read: on disk in a folder, or in a zip.
+
+Intake decides everything it can from a listing alone (names, sizes, times, kinds), so that a
+hostile or broken file is refused before anything is opened or extracted. An `Item` is one such
+listed file, with the `problem` that makes it unusable, if any; a `Container` is the folder or the
+opened zip that lists it. A folder is walked without hidden files, checkpoints or the work folder
+itself, and no link is followed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+MiB = 2**20
+GiB = 2**30
+
+NOTEBOOK = ".ipynb"
+ZIP = ".zip"
+
+
+class UnusableError(Exception):
+    """A file that cannot be used; the message is for the student and the TA."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of a batch, on disk or in a zip, known only from its listing."""
+
+    parts: tuple[str, ...]
+    name: str
+    size: int
+    time: datetime | None
+    disk: Path | None = None
+    info: zipfile.ZipInfo | None = None
+    problem: str | None = None
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.parts[-1]).suffix.lower()
+
+    @property
+    def hidden(self) -> bool:
+        return any(_ignored(part) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class Container:
+    """A folder or an opened zip: its files, and where its entries are extracted."""
+
+    label: str
+    sep: str
+    items: list[Item]
+    depth: int
+    zf: zipfile.ZipFile | None = None
+    area: Path | None = None
+
+    def source(self, item: Item) -> str:
+        return f"{self.label}{self.sep}{item.name}"
+
+
+def folder(root: Path, workdir: Path) -> Container:
+    """A folder's files, recursively, without hidden ones, checkpoints or the work folder itself."""
+    items: list[Item] = []
+    for current, dirs, files in os.walk(root):
+        here = Path(current)
+        kept = []
+        for name in sorted(dirs):
+            full = here / name
+            if _ignored(name) or full.resolve() == workdir:
+                continue
+            if full.is_symlink():
+                parts = full.relative_to(root).parts
+                items.append(
+                    disk_item(full, parts, problem="a symbolic link to a folder; not followed")
+                )
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            if not _ignored(name):
+                full = here / name
+                items.append(disk_item(full, full.relative_to(root).parts))
+    return Container(label=root.name or root.resolve().name, sep="/", items=items, depth=0)
+
+
+def disk_item(
+    path: Path, parts: tuple[str, ...], *, follow: bool = False, problem: str | None = None
+) -> Item:
+    try:
+        status = path.stat() if follow else path.lstat()
+    except OSError as error:
+        return Item(parts, "/".join(parts), 0, None, problem=f"cannot read ({error.strerror})")
+    if problem is None and stat.S_ISLNK(status.st_mode):
+        problem = "a symbolic link; links are not followed"
+    elif problem is None and not stat.S_ISREG(status.st_mode):
+        problem = "not a regular file"
+    time = datetime.fromtimestamp(status.st_mtime, timezone.utc)
+    return Item(parts, "/".join(parts), status.st_size, time, disk=path, problem=problem)
+
+
+def _ignored(name: str) -> bool:
+    """Hidden files (`.OTTER_LOG`, `.ipynb_checkpoints`, `.DS_Store`) and macOS zip debris."""
+    return name.startswith(".") or name == "__MACOSX"
+
+
+def too_big_notebook(size: int, limit: int) -> str:
+    return (
+        f"the notebook is {format_size(size)}, over the {format_size(limit)} limit; clear its "
+        "outputs (Kernel > Restart Kernel and Clear All Outputs), save and submit it again"
+    )
+
+
+def format_size(count: int) -> str:
+    if count >= GiB:
+        return f"{count / GiB:.1f} GB"
+    if count >= MiB:
+        return f"{count / MiB:.0f} MB"
+    return f"{count} bytes"
