@@ -1,7 +1,11 @@
-"""The trust boundary. Everything in this package except `launcher.py` runs inside the child.
+"""The trust boundary, both sides of it in one package.
 
-`child.py`, `confine.py`, `probes.py` and `protocol.py` are imported by the sandboxed child before
-it drops its privileges; they import only the standard library, numpy and torch, never the grader's
-exercises, checks or references. `launcher.py` is the grader's side: it starts the child, feeds it
-the submission and reads back plain data and arrays, which the grader validates before use.
+The child's side runs next to student code and imports only the standard library, numpy, torch
+and itself, never the grader's exercises, checks or references: `zygote`, `child`, `confine`
+(with `syscalls`), `probes`, `recipes/`, `protocol`, `breach`, `deaths`, `alarm` and `warm`
+(tests/test_layout.py holds this list to it).
+
+The grader's side starts the child and reads its answers as untrusted data: `launcher` (one
+submission's run, relaunching around crashes), `spawn` (starting a child), `exchange` (the plain
+data that crosses over) and `tiers` (which confinement holds on this machine, proven by trying).
 """

@@ -2,7 +2,7 @@
 
 `Timeout` is a BaseException, so a notebook's `except Exception` does not swallow it. The child
 arms the alarm for each cell and each exercise; a training recipe catches it to return the
-checkpoints it reached (recipes.py).
+checkpoints it reached (recipes/).
 """
 
 from __future__ import annotations

@@ -10,145 +10,38 @@ exercise never costs the rest of the submission.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import queue
 import resource
 import shutil
-import signal
-import site
-import socket
-import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograder.config import Limits
-from autograder.errors import GraderError
 from autograder.sandbox import deaths, protocol, tiers
+from autograder.sandbox.exchange import (
+    Cell,
+    CellReport,
+    CheckpointHandler,
+    ChildOutcome,
+    ExerciseAnswer,
+    ExerciseRequest,
+    Isolation,
+    SandboxError,
+)
+from autograder.sandbox.spawn import ChildProcess, Zygote, confinement_request, fresh_child
 
-SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 MAX_RELAUNCHES = 6
 MARGIN_SECONDS = 5.0
 #: More streamed checkpoints (or bytes of their outputs) than this for one exercise is a child
 #: misbehaving: the grader keeps them in memory until the exercise's answer.
 MAX_CHECKPOINTS = 64
 MAX_STREAMED_BYTES = 1 << 30
-
-#: (exercise id, checkpoint header, its arrays) -> True when the grader has decided (stop)
-CheckpointHandler = Callable[[str, dict[str, Any], dict[str, np.ndarray]], bool]
-
-
-@dataclass(frozen=True)
-class Cell:
-    index: int
-    source: str
-
-
-@dataclass(frozen=True)
-class ExerciseRequest:
-    """One exercise's probes (plain data) with the arrays they refer to."""
-
-    id: str
-    probes: list[dict[str, Any]]
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    wall_seconds: int | None = None  # None: the course's limits
-    cpu_seconds: int | None = None
-
-    @property
-    def trains(self) -> bool:
-        """A training probe: its checkpoints may stream to the grader while it runs."""
-        return any(probe.get("kind") == "train" for probe in self.probes)
-
-    @property
-    def needs_gpu(self) -> bool:
-        """A training probe asked for cuda: only then does the child see the GPU."""
-        return any(probe.get("device") == "cuda" for probe in self.probes)
-
-
-@dataclass
-class CellReport:
-    index: int
-    error: dict[str, Any] | None = None
-    defined: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ExerciseAnswer:
-    """What the child said about one exercise: per-probe results and arrays, or a fatal error."""
-
-    probes: list[dict[str, Any]] = field(default_factory=list)
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    fatal: dict[str, Any] | None = None
-    #: modules the exercise's process imported itself (warm.py should have loaded them)
-    imported: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ChildOutcome:
-    cells: dict[int, CellReport] = field(default_factory=dict)
-    answers: dict[str, ExerciseAnswer] = field(default_factory=dict)
-    stdout: str = ""
-    stderr: str = ""
-    launches: int = 0
-    confined: bool = True
-    #: called with (exercise id, answer) as soon as an exercise's answer is final, so that a
-    #: caller can record results while later exercises still run.
-    on_answer: Callable[[str, ExerciseAnswer], None] | None = field(default=None, repr=False)
-    #: decides at each streamed training checkpoint whether the run may stop
-    on_checkpoint: CheckpointHandler | None = field(default=None, repr=False)
-    #: arrays of the checkpoints streamed so far, per exercise; merged into its final answer
-    streamed: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
-    checkpoints_seen: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def settle(self, exercise_id: str, answer: ExerciseAnswer) -> None:
-        streamed = self.streamed.pop(exercise_id, {})
-        if answer.fatal is None:
-            answer.arrays = {**streamed, **answer.arrays}
-        self.answers[exercise_id] = answer
-        if self.on_answer is not None:
-            self.on_answer(exercise_id, answer)
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """How to confine the child. `confine=False` exists for tests of the engine on plain code
-    and for grader.yaml's `sandbox.confinement: none`; `tier` is proven by tiers.choose."""
-
-    confine: bool = True
-    slot: int = 0
-    uid_base: int = 61000
-    expose_extra: tuple[str, ...] = ()
-    tier: str = "namespaces"
-
-    @property
-    def uid(self) -> int:
-        return self.uid_base + self.slot
-
-    @property
-    def confinement(self) -> str:
-        """What results record: the tier, or "none"."""
-        return self.tier if self.confine else "none"
-
-
-class SandboxError(GraderError):
-    """The sandbox failed before any student code ran: the grader's fault, never the student's.
-
-    `detail` holds the child's stderr for the staff.
-    """
-
-    def __init__(self, short: str, detail: str = "") -> None:
-        super().__init__(f"the sandbox could not start: {short}")
-        self.short = short
-        self.detail = detail
 
 
 def run_submission(
@@ -238,12 +131,14 @@ def _launch_once(
             for exercise in exercises
         ],
         "confinement": (
-            _confinement(new_root, limits, isolation, gpu=any(e.needs_gpu for e in exercises))
+            confinement_request(
+                new_root, limits, isolation, gpu=any(e.needs_gpu for e in exercises)
+            )
             if isolation.confine
             else None
         ),
     }
-    process = zygote.spawn(write_end) if zygote else _fresh_child(write_end)
+    process = zygote.spawn(write_end) if zygote else fresh_child(write_end)
     os.close(write_end)
     events: queue.Queue = queue.Queue()
     max_bytes = limits.max_output_kb * 1024
@@ -269,94 +164,6 @@ def _launch_once(
         if container:
             tiers.reap(isolation.uid)
         shutil.rmtree(new_root, ignore_errors=True)
-
-
-@dataclass
-class ChildProcess:
-    """A running child: its pipes, and how to end it (a whole session: it called setsid)."""
-
-    pid: int
-    stdin: Any
-    stdout: Any
-    stderr: Any
-    popen: subprocess.Popen | None = None
-    #: the memory cgroup's OOM kills when it started: more at its death means a memory kill
-    memory_kills: int = field(default_factory=deaths.memory_kills)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        if self.popen is not None:
-            self.popen.wait()
-
-    def exit_code(self, wait: float = 0.0) -> int | None:
-        if self.popen is None:
-            return None
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            return self.popen.wait(timeout=wait) if wait else self.popen.poll()
-        return None
-
-
-def _fresh_child(answer_fd: int) -> ChildProcess:
-    process = subprocess.Popen(
-        [*_python_running("autograder.sandbox.child"), str(answer_fd), str(os.getpid())],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        pass_fds=(answer_fd,),
-        start_new_session=True,
-        env=_child_environment(),
-    )
-    return ChildProcess(process.pid, process.stdin, process.stdout, process.stderr, process)
-
-
-class Zygote:
-    """One pre-loaded parent per worker (zygote.py): children start without importing torch."""
-
-    def __init__(self) -> None:
-        self._start()
-
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [*_python_running("autograder.sandbox.zygote"), str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-            env=_child_environment(),
-        )
-        theirs.close()
-        self.channel = ours
-
-    def spawn(self, answer_fd: int) -> ChildProcess:
-        if self.process.poll() is not None:
-            self.channel.close()
-            self._start()
-        request_r, request_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        try:
-            socket.send_fds(self.channel, [b"x"], [request_r, out_w, err_w, answer_fd])
-            reply = self.channel.recv(4, socket.MSG_WAITALL)
-        finally:
-            for fd in (request_r, out_w, err_w):
-                os.close(fd)
-        if len(reply) != 4:
-            raise RuntimeError("the zygote did not start a child")
-        (pid,) = struct.unpack(">i", reply)
-        return ChildProcess(
-            pid, os.fdopen(request_w, "wb"), os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
-        )
-
-    def close(self) -> None:
-        self.channel.close()
-        self.process.kill()
-        self.process.wait()
-
-    def __enter__(self) -> Zygote:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _follow(
@@ -514,97 +321,3 @@ def _prefix_arrays(value: Any, prefix: str) -> Any:
     if isinstance(value, list):
         return [_prefix_arrays(item, prefix) for item in value]
     return value
-
-
-def _python_running(module: str) -> list[str]:
-    """An isolated interpreter (-I: no environment, no user site) running `module` from the very
-    copy of the grader this process runs, wherever that is (site-packages, an unpacked zip), with
-    the grader's own import path, so that it loads the same libraries (a PYTHONPATH or a
-    `pip --target` folder included) before it confines itself."""
-    code_root = str(Path(__file__).resolve().parents[2])
-    paths = list(dict.fromkeys([code_root, *(p for p in sys.path if os.path.isabs(p))]))
-    start = (
-        f"import sys; sys.path[:0] = {paths!r}; sys.argv[0] = {module!r}; "
-        f"import runpy; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
-    )
-    return [sys.executable, "-I", "-c", start]
-
-
-def _child_environment() -> dict[str, str]:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "MPLBACKEND": "Agg",
-        "MALLOC_ARENA_MAX": "2",
-        # The sandbox uid has no passwd entry; libraries that ask who the user is
-        # (getpass.getuser, as torch does for its cache folders) read these instead.
-        "USER": "student",
-        "LOGNAME": "student",
-        "RNN_GRADER_DATA": "/data-not-available-while-grading",
-        "RNN_GRADER_QUICK": "1",
-        # torch.cuda.is_available() in a cell then asks NVML, which leaves no CUDA state behind
-        # to break the fork in which a training check initialises CUDA.
-        "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
-    }
-
-
-def _confinement(new_root: str, limits: Limits, isolation: Isolation, gpu: bool) -> dict[str, Any]:
-    expose = _exposed_trees(isolation.expose_extra)
-    return {
-        "new_root": new_root,
-        "tier": isolation.tier,
-        "expose": expose,
-        "hide": _grader_code_inside(expose),
-        "uid": isolation.uid,
-        "gid": isolation.uid,
-        "cpu_seconds": limits.cpu_seconds * 4 + 60,
-        "memory_mb": limits.memory_mb,
-        "max_processes": limits.max_processes,
-        "max_file_mb": max(1, limits.max_output_kb // 1024 * 16),
-        "extra_devices": _gpu_devices() if gpu else [],
-        "gpu": gpu,
-    }
-
-
-def _gpu_devices() -> list[str]:
-    """The NVIDIA device nodes (nvidiactl, nvidia0, nvidia-uvm...), bound only for a GPU run."""
-    return sorted(name for name in os.listdir("/dev") if name.startswith("nvidia"))
-
-
-def _exposed_trees(extra: tuple[str, ...]) -> list[str]:
-    """The Python runtime and system libraries; nothing of the course checkout but its venv."""
-    candidates = {
-        *SYSTEM_TREES,
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        os.path.dirname(os.path.realpath(sys.executable)),
-        *site.getsitepackages(),
-        *extra,
-    }
-    real = sorted({os.path.realpath(path) for path in candidates if os.path.exists(path)})
-    return [
-        path for path in real if not any(_inside(path, other) for other in real if other != path)
-    ]
-
-
-def _grader_code_inside(exposed: list[str]) -> list[str]:
-    """Installed copies of the grader or the references that an exposed tree would reveal."""
-    hidden = []
-    for package in tiers.GRADER_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for location in spec.submodule_search_locations:
-            real = os.path.realpath(location)
-            if any(_inside(real, tree) for tree in exposed):
-                hidden.append(real)
-    return hidden
-
-
-def _inside(path: str, tree: str) -> bool:
-    return Path(path).is_relative_to(tree)

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.errors import GraderError
+from autograder.sandbox.exchange import ExerciseRequest, Isolation, SandboxError
 
 if TYPE_CHECKING:
     from autograder.config import Course
-    from autograder.sandbox.launcher import Isolation
 
 TIERS = ("namespaces", "container")
 #: Folders anyone may write to: the container tier's uid may leave files there.
@@ -117,7 +117,7 @@ def _choose(wanted: str, protected: Protected, uid_base: int, limits_json: str) 
 def prove(tier: str, protected: Protected, uid_base: int, limits_json: str) -> str | None:
     """Why `tier` does not hold here (the first breach found), or None when it does."""
     from autograder.config import Limits
-    from autograder.sandbox.launcher import ExerciseRequest, Isolation, SandboxError, run_submission
+    from autograder.sandbox.launcher import run_submission  # it imports this module
 
     if tier == "container":
         if os.geteuid() != 0:
@@ -265,8 +265,6 @@ def with_tier(isolation: Isolation, tier: str) -> Isolation:
 
 def isolation_for(course: Course, slot: int = 0, extra: Protected | None = None) -> Isolation:
     """The proven isolation for grading `course` in worker `slot` (IsolationError if none)."""
-    from autograder.sandbox.launcher import Isolation
-
     sandbox = course.config.sandbox
     protected = grader_paths(course.root, course.config.resolved_data_dir())
     if extra is not None:
