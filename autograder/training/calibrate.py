@@ -9,7 +9,6 @@ records which one made it (`through`, and the confinement `tier`).
 
 from __future__ import annotations
 
-import importlib
 import platform
 from collections.abc import Callable
 from datetime import date
@@ -20,7 +19,7 @@ import torch
 
 from autograder.config import Course
 from autograder.errors import GraderError
-from autograder.sandbox.launcher import Isolation
+from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import isolation_for
 from autograder.training import calibration
 from autograder.training.data import DataMissingError
@@ -33,32 +32,13 @@ from autograder.training.local import (
     train_in_process,
 )
 from autograder.training.sandboxed import SandboxTrainer
-from autograder.training.spec import (
-    Threshold,
-    TrainingSpec,
-    budget_for,
-    decide,
-)
+from autograder.training.settings import Threshold, budget_for
+from autograder.training.spec import TrainingSpec
+from autograder.training.verdict import decide
 
 FIRST_SEED = 1000
 #: The routes a calibration's runs can take; the JSON's `through` says which one made it.
 THROUGH = ("sandbox", "in-process")
-
-
-def training_specs(course: Course) -> dict[str, TrainingSpec]:
-    """Every training check grader.yaml lists, by exercise id."""
-    found: dict[str, TrainingSpec] = {}
-    for assignment, spec in course.config.assignments.items():
-        wanted = [e for e, entry in spec.exercises.items() if entry.training is not None]
-        if not wanted:
-            continue
-        module = importlib.import_module(f"autograder.exercises.{assignment}_training")
-        specs = {item.id: item for item in module.SPECS}
-        for exercise_id in wanted:
-            if exercise_id not in specs:
-                raise GraderError(f"{assignment}: no training recipe defines {exercise_id!r}")
-            found[exercise_id] = specs[exercise_id]
-    return found
 
 
 def calibrate(

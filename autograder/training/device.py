@@ -15,7 +15,8 @@ import torch
 
 from autograder.config import Course, Limits
 from autograder.errors import GraderError
-from autograder.sandbox.launcher import ExerciseRequest, Isolation, SandboxError, run_submission
+from autograder.sandbox.exchange import ExerciseRequest, Isolation, SandboxError
+from autograder.sandbox.launcher import run_submission
 from autograder.sandbox.tiers import isolation_for
 
 log = logging.getLogger(__name__)

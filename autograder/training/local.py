@@ -4,7 +4,7 @@ The in-process route of `rnn-grader calibrate --in-process` (sandboxed.py is the
 the one grading takes): the solution module is executed afresh (with a mistake's text replaced
 first), and the same `ProbeRunner` and recipe the child uses train it. It needs no confinement
 tier, so it works where no sandbox can start. The answer has the child's shape, so
-`spec.score_answer` scores both routes alike, and `TrainingRun` is what both return.
+`verdict.score_answer` scores both routes alike, and `TrainingRun` is what both return.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import torch
 from autograder.errors import GraderError
 from autograder.sandbox.probes import ProbeRunner, Recorder
 from autograder.training.data import Prepared
-from autograder.training.spec import Scored, TrainingMistake, TrainingSpec, score_answer
+from autograder.training.spec import TrainingMistake, TrainingSpec
+from autograder.training.verdict import Scored, score_answer
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
 

@@ -25,22 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from autograder.authoring.mistakes import with_mistakes
 from autograder.config import Course, TrainingBudget
-from autograder.demo import with_mistakes
 from autograder.engine.checks import MalformedAnswer
 from autograder.engine.exercise import Mistake
 from autograder.engine.grade import support_files
 from autograder.engine.intake import intake
-from autograder.sandbox.launcher import (
-    Cell,
-    ExerciseRequest,
-    Isolation,
-    Zygote,
-    run_submission,
-)
+from autograder.sandbox.exchange import Cell, ExerciseRequest, Isolation
+from autograder.sandbox.launcher import run_submission
+from autograder.sandbox.spawn import Zygote
 from autograder.training.data import Prepared
 from autograder.training.local import OnRun, RunKey, TrainingRun
-from autograder.training.spec import TrainingMistake, TrainingSpec, score_answer
+from autograder.training.spec import TrainingMistake, TrainingSpec
+from autograder.training.verdict import score_answer
 
 
 class SandboxTrainer:
