@@ -15,11 +15,11 @@ from autograder import datasets
 from autograder.authoring import build as build_step
 from autograder.authoring import sync as sync_step
 from autograder.config import Course
-from autograder.engine.grade import grade_notebook
 from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_gradebook, print_result
 from autograder.errors import GraderError
 from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
+from autograder.grading import grade_notebook
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
@@ -316,10 +316,10 @@ def calibrate(
     import sys
     import time
 
+    from autograder.exercises import training_specs
     from autograder.training.calibrate import calibrate as run_calibration
-    from autograder.training.calibrate import training_specs
     from autograder.training.device import device_class
-    from autograder.training.spec import training_config
+    from autograder.training.settings import training_config
 
     course = Course.discover(config)
     specs = training_specs(course)

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.engine.grade import grade_notebook
+from autograder.grading import grade_notebook
 from benchmarks.otter_baseline import copy_course, course_data, otter_autograder_zip
 
 ASSIGNMENT = "names_charlm"

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from autograder.config import Course
-from autograder.engine.grade import grade_notebook
-from autograder.training.calibrate import training_specs
-from autograder.training.spec import budget_for, check_device, resolve_threshold
+from autograder.exercises import training_specs
+from autograder.grading import grade_notebook
+from autograder.training.settings import budget_for, check_device, resolve_threshold
 
 
 def main() -> None:

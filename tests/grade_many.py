@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from autograder.config import Course
-from autograder.engine.grade import grade_notebook
-from autograder.sandbox.launcher import Zygote
+from autograder.grading import grade_notebook
+from autograder.sandbox.spawn import Zygote
 
 
 def main(config: str, assignment: str, notebooks: list[str]) -> None:

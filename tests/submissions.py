@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.authoring.mistakes import mistake_rounds, with_mistakes
 from autograder.config import Course
-from autograder.demo import mistake_rounds, with_mistakes
 
 __all__ = ["blank", "mistake_rounds", "reference", "with_mistakes", "write"]
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from autograder.config import Course
-from autograder.engine.grade import grade_notebook
+from autograder.grading import grade_notebook
 from tests import submissions
 
 pytestmark = pytest.mark.slow

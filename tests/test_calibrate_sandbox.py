@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from autograder.config import Course
-from autograder.sandbox.launcher import Isolation
-from autograder.training.calibrate import FIRST_SEED, calibrate, training_specs
+from autograder.exercises import training_specs
+from autograder.sandbox.exchange import Isolation
+from autograder.training.calibrate import FIRST_SEED, calibrate
 from autograder.training.local import RunKey, best_value, train_in_process
 from autograder.training.sandboxed import SandboxTrainer
-from autograder.training.spec import budget_for
+from autograder.training.settings import budget_for
 from tests.uids import UID_BASE
 
 CHECK = "rnn_cell_training"

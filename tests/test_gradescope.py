@@ -133,7 +133,7 @@ def test_zip_is_deterministic_and_holds_what_the_grader_needs(
         "grader.yaml",
         f"assignments/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
         "autograder/gradescope/run.py",
-        f"autograder/exercises/{ASSIGNMENT}.py",
+        f"autograder/exercises/{ASSIGNMENT}/__init__.py",
         f"solutions/{ASSIGNMENT}.py",
         "solutions/helpers.py",
     } <= set(names)

@@ -30,11 +30,10 @@ from autograder.config import DATA_ENV, Course
 from autograder.engine.grade import NOT_GRADED, score
 from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
-from autograder.exercises import exercises_for
+from autograder.exercises import exercises_for, training_specs
 from autograder.gradescope import constraints
 from autograder.gradescope.package import GradescopeZip, build_zip
 from autograder.gradescope.results import NOT_GRADED_OUTPUT, to_gradescope
-from autograder.training.calibrate import training_specs
 from autograder.training.data import DataMissingError, files_read, require_files
 from tests import submissions
 from tests.test_gradescope import ASSIGNMENT, ROOT_ENV, results_of
@@ -313,8 +312,7 @@ def test_batch_exports_show_not_graded_and_an_incomplete_submission() -> None:
     row = Row(submission, {e.id: e for e in result.exercises}, result)
     gradebook = gradebook_csv([row], ["one_hot", "names_training"], 6.0).splitlines()
     assert gradebook[1] == (
-        "1001,2,not graded,2,6,incomplete: not graded: names_training,no,,"
-        f"{result.confinement}"
+        f"1001,2,not graded,2,6,incomplete: not graded: names_training,no,,{result.confinement}"
     )
     assert canvas_csv([row], "RNN").splitlines()[2] == ",1001,,,,"
     feedback = feedback_markdown(row, "RNN")

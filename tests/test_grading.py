@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 from autograder.config import Course
-from autograder.engine.grade import grade_notebook
 from autograder.engine.result import SubmissionResult
 from autograder.exercises import exercises_for
+from autograder.grading import grade_notebook
 from tests import submissions
 
 ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]

@@ -18,7 +18,8 @@ import pytest
 
 from autograder.config import Limits
 from autograder.sandbox import launcher, protocol
-from autograder.sandbox.launcher import Cell, ChildOutcome, ExerciseRequest, run_submission
+from autograder.sandbox.exchange import Cell, ChildOutcome, ExerciseRequest
+from autograder.sandbox.launcher import run_submission
 
 
 def test_protocol_round_trip_keeps_shapes_and_dtypes() -> None:
@@ -219,7 +220,8 @@ def test_no_sandbox_outlives_a_grader_killed_with_sigkill() -> None:
             sys.executable,
             "-c",
             "from autograder.config import Limits\n"
-            "from autograder.sandbox.launcher import Cell, run_submission\n"
+            "from autograder.sandbox.exchange import Cell\n"
+            "from autograder.sandbox.launcher import run_submission\n"
             "run_submission([Cell(0, 'import time\\ntime.sleep(120)')], [], Limits(),"
             " cell_seconds=150)\n",
         ]

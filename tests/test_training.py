@@ -13,25 +13,25 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.authoring.mistakes import with_mistakes
 from autograder.config import Course
-from autograder.demo import with_mistakes
 from autograder.engine.exercise import Mistake
-from autograder.engine.grade import grade_notebook
 from autograder.errors import GraderError
+from autograder.exercises import training_specs
+from autograder.grading import grade_notebook
 from autograder.sandbox import tiers
-from autograder.sandbox.launcher import Isolation
+from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.probes import ProbeRunner, Recorder
 from autograder.training import calibration, data, device, metrics
-from autograder.training.calibrate import training_specs
 from autograder.training.local import namespace, train_once
-from autograder.training.spec import (
-    EarlyStop,
+from autograder.training.settings import (
     Threshold,
-    TrainingSpec,
     budget_for,
     check_device,
     resolve_threshold,
 )
+from autograder.training.spec import TrainingSpec
+from autograder.training.verdict import EarlyStop
 from tests import submissions
 from tests.uids import UID_BASE
 
@@ -39,7 +39,7 @@ ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
 
 
 def specs_of(assignment: str) -> tuple[TrainingSpec, ...]:
-    return importlib.import_module(f"autograder.exercises.{assignment}_training").SPECS
+    return importlib.import_module(f"autograder.exercises.{assignment}").SPECS
 
 
 @pytest.fixture

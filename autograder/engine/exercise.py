@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer
-from autograder.sandbox.launcher import Cell
+from autograder.sandbox.exchange import Cell
 
 
 @dataclass

@@ -29,15 +29,9 @@ from autograder.engine.result import (
     SubmissionResult,
 )
 from autograder.errors import GraderError
-from autograder.exercises import exercises_for
-from autograder.sandbox.launcher import (
-    ExerciseAnswer,
-    ExerciseRequest,
-    Isolation,
-    SandboxError,
-    Zygote,
-    run_submission,
-)
+from autograder.sandbox.exchange import ExerciseAnswer, ExerciseRequest, Isolation, SandboxError
+from autograder.sandbox.launcher import run_submission
+from autograder.sandbox.spawn import Zygote
 from autograder.sandbox.tiers import isolation_for
 
 #: What a student reads when the grader, not their notebook, failed.
@@ -59,43 +53,36 @@ def exercise_seed(seed: int, exercise_id: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(exercise_id.encode())) % 2**31
 
 
-def grade_notebook(
+def grade_submission(
     course: Course,
     assignment: str,
     path: Path,
+    exercises: list[Exercise],
     *,
     isolation: Isolation | None = None,
     seed: int = DEFAULT_SEED,
     on_result: Callable[[ExerciseResult], None] | None = None,
-    only: list[str] | None = None,
     zygote: Zygote | None = None,
-    training: bool = True,
     observe: Callable[[str, ExerciseAnswer], None] | None = None,
 ) -> SubmissionResult:
-    """Grade one notebook file. Problems with the file become an 'error' result, not exceptions.
+    """Grade one notebook file against `exercises`. Problems with the file become an 'error'
+    result, not exceptions.
 
-    `on_result` sees each exercise's result as soon as it is scored, so that a caller can keep
-    what finished even if grading is cut short later. `only` restricts grading to those
-    exercises (a resumed or partial regrade); the result then holds just them. With
-    `training=False` the training checks are left out (unit checks only). `observe` sees each
-    exercise's raw answer (tooling: which modules its process imported). Without `isolation`
-    the strongest confinement tier that holds here is proven and used (an IsolationError
-    where none does: nothing is graded unconfined unless grader.yaml says so).
+    The engine knows exercises only through their definitions, handed down by the route (see
+    `autograder.grading`). `on_result` sees each exercise's result as soon as it is scored, so
+    that a caller can keep what finished even if grading is cut short later. `observe` sees each
+    exercise's raw answer (tooling: which modules its process imported). Without `isolation` the
+    strongest confinement tier that holds here is proven and used (an IsolationError where none
+    does: nothing is graded unconfined unless grader.yaml says so).
     """
     started = time.monotonic()
     isolation = isolation or isolation_for(course)
     spec = course.config.assignment(assignment)
-    wanted = [
-        e
-        for e, config in spec.exercises.items()
-        if (only is None or e in only) and (training or config.training is None)
-    ]
-    exercises = exercises_for(assignment, wanted)
     base = {
         "assignment": assignment,
         "submission": str(path),
         "sha256": _sha256(path),
-        "max_points": sum(spec.exercises[e].points for e in wanted),
+        "max_points": sum(spec.exercises[e.id].points for e in exercises),
         "seed": seed,
         "torch_version": torch.__version__,
         "device": "cpu",

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import GraderError
-from autograder.sandbox.launcher import Cell
+from autograder.sandbox.exchange import Cell
 
 HEAVY_TAG = "heavy"
 _IPYTHON_LINE = re.compile(r"^(?P<indent>\s*)(?:[%!]|\w[\w\s,]*=\s*[%!])")

@@ -25,8 +25,8 @@ from autograder.atomic import write_atomically
 from autograder.authoring.build import shipped_files
 from autograder.config import DATA_ENV, Course
 from autograder.errors import GraderError
+from autograder.exercises import training_specs
 from autograder.gradescope.constraints import CONSTRAINTS_FILE, required_python
-from autograder.training.calibrate import training_specs
 from autograder.training.data import files_read
 
 ASSIGNMENT_FILE = "gradescope_assignment.txt"

@@ -30,14 +30,15 @@ import torch
 from rich.console import Console
 
 from autograder.config import Course
-from autograder.engine.grade import DEFAULT_SEED, GRADER_FAILED, grade_notebook, unanswered
+from autograder.engine.grade import DEFAULT_SEED, GRADER_FAILED, unanswered
 from autograder.engine.report import print_result
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE
 from autograder.gradescope.results import to_gradescope, write_results
-from autograder.sandbox.launcher import Isolation
+from autograder.grading import grade_notebook
+from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import GRADER_PACKAGES, Protected, isolation_for
 
 PENDING = "not graded yet (time limit)"

@@ -1,11 +1,5 @@
-"""Assignment 2, anna_lstm: the training check (validation loss of the character LSTM).
-
-The grader runs the course's `train` loop (the student's `get_batches`, the hidden state carried
-and detached, Adam, clipping at 5) on the student's `CharRNN`, smaller than the course's
-(2 x 64 units, dropout 0.1, batches of 32 x 50) so that it learns measurably in seconds, and
-scores held-out windows from the last tenth of the novel with its own next-character targets.
-Adam's rate is 0.005: at 0.01 one seed in thirty stayed on the unigram plateau (loss 3.1) for
-most of the budget, and at 0.02 none left it.
+"""anna_training: the student's get_batches and CharRNN, in the course's training loop, must lower
+the validation loss of next-character prediction on Anna Karenina to the calibrated threshold.
 """
 
 from __future__ import annotations
@@ -13,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.errors import GraderError
+from autograder.exercises.anna_lstm.shared import ASSIGNMENT, Y_LINE
 from autograder.training import data
-from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+from autograder.training.exercise import make_exercise
+from autograder.training.spec import TrainingMistake, TrainingSpec
 
-ASSIGNMENT = "anna_lstm"
 #: Anna Karenina read in text mode has 83 distinct characters; the grader orders them sorted.
 VOCAB = 83
-_Y_LINE = "y = np.concatenate([x[:, 1:], following[:, None]], axis=1)"
 
 
 def _prepare(data_dir: Path, **options: int) -> data.Prepared:
@@ -32,7 +26,7 @@ def _prepare(data_dir: Path, **options: int) -> data.Prepared:
     return prepared
 
 
-ANNA = TrainingSpec(
+SPEC = TrainingSpec(
     id="anna_training",
     assignment=ASSIGNMENT,
     title="CharRNN (LSTM) learns to predict the next character of Anna Karenina",
@@ -62,7 +56,7 @@ ANNA = TrainingSpec(
             "target not shifted",
             "get_batches",
             "anna_lstm",
-            (_Y_LINE, "y = x.copy()"),
+            (Y_LINE, "y = x.copy()"),
             "y equals x: the LSTM learns to copy its input",
         ),
         TrainingMistake(
@@ -96,5 +90,4 @@ ANNA = TrainingSpec(
     curve_every=25,
 )
 
-SPECS = (ANNA,)
-EXERCISES = tuple(make_exercise(spec) for spec in SPECS)
+EXERCISE = make_exercise(SPEC)

@@ -1,22 +1,17 @@
-"""Assignment 3, word_lm: the training check (validation perplexity of the word LM).
+"""word_lm_training: the student's RNNModel and bptt_batchify train a word-level language model.
 
-One epoch of WikiText-2 with the course's model takes over 20 minutes on a CPU, so the grader
-keeps the course's loop (the student's `bptt_batchify`, truncated BPTT with the hidden state
-carried and detached, plain SGD with clipping at 0.25) but trains a small LSTM (2 x 64) on the
-first 200,000 training tokens over the 1,000 most frequent words (the rest become <unk>), with
-a learning rate of 5 instead of 20, which is stable at that size. The student's
-`RNNModel.forward` must return log-probabilities: the grader checks that they are, then
-computes the perplexity of held-out windows of valid.txt with its own targets.
+The grader trains a small LSTM with the course's loop and reads the validation perplexity.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.exercises.word_lm.shared import ASSIGNMENT
 from autograder.training import data
-from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+from autograder.training.exercise import make_exercise
+from autograder.training.spec import TrainingMistake, TrainingSpec
 
-ASSIGNMENT = "word_lm"
 VOCAB = 1000
 SIZE = 64
 
@@ -25,7 +20,7 @@ def _prepare(data_dir: Path, **options: int) -> data.Prepared:
     return data.words(data_dir, VOCAB, **options)
 
 
-WORD_LM = TrainingSpec(
+SPEC = TrainingSpec(
     id="word_lm_training",
     assignment=ASSIGNMENT,
     title="RNNModel learns a word-level language model of WikiText-2",
@@ -91,5 +86,4 @@ WORD_LM = TrainingSpec(
     curve_every=25,
 )
 
-SPECS = (WORD_LM,)
-EXERCISES = tuple(make_exercise(spec) for spec in SPECS)
+EXERCISE = make_exercise(SPEC)

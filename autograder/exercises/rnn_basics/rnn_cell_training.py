@@ -1,22 +1,18 @@
-"""Assignment 4, rnn_basics: the training check (the from-scratch cell memorises a sentence).
+"""The from-scratch RNN cell memorises the course's sentence: the training check of rnn_cell.
 
-Of the two training tasks in the notebook, the memorisation task separates faster and more
-clearly: the course's own loop (Adam 0.01, summed MSE, 100 passes over "hello pytorch. how long
-can a rnn cell remember?") takes about a second, a correct cell ends near 0.08 while a cell
-that drops its previous state cannot get below 0.78 (one letter cannot tell what follows it).
-The embedding model on Shakespeare runs one character per call, which makes a check of the
-same power cost tens of seconds. The grader feeds the sentence's rows itself and compares each
-output with the next row.
+A correct cell ends near 0.08 summed MSE on the course's own loop; one that drops its previous
+state cannot get below 0.78, since one letter cannot tell what follows it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.exercises.rnn_basics.shared import ASSIGNMENT
 from autograder.training import data
-from autograder.training.spec import TrainingMistake, TrainingSpec, make_exercise
+from autograder.training.exercise import make_exercise
+from autograder.training.spec import TrainingMistake, TrainingSpec
 
-ASSIGNMENT = "rnn_basics"
 LETTERS = len(data.SCRATCH_CHARS)
 
 
@@ -24,7 +20,7 @@ def _prepare(data_dir: Path) -> data.Prepared:
     return data.sentence()  # no data file: the sentence is part of the course
 
 
-MEMORISE = TrainingSpec(
+SPEC = TrainingSpec(
     id="rnn_cell_training",
     assignment=ASSIGNMENT,
     title="The from-scratch RNN cell memorises the course's sentence",
@@ -73,5 +69,4 @@ MEMORISE = TrainingSpec(
     curve_every=10,
 )
 
-SPECS = (MEMORISE,)
-EXERCISES = tuple(make_exercise(spec) for spec in SPECS)
+EXERCISE = make_exercise(SPEC)

@@ -1,0 +1,298 @@
+"""get_batches: the course's generator of (x, y) mini-batches from an array of character ids.
+Public checks restate the notebook's facts on np.arange(26) and a long text; hidden checks compare
+each batch with `solutions.anna_lstm` for random arrays and sizes, and check dtype and mutation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.engine.checks import MalformedAnswer, Value, expect, expect_equal, expect_shape
+from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
+from autograder.exercises.anna_lstm.shared import ASSIGNMENT, Y_LINE
+from autograder.exercises.common import target
+from solutions import anna_lstm as ref
+
+#: (length of the array, batch_size, seq_length) for the hidden comparisons: a tail to drop,
+#: batch 1, an array that fills its batches exactly, windows of one character.
+BATCH_CASES = {
+    "tail": (None, 3, 5),
+    "batch1": (None, 1, 7),
+    "exact": (60, 4, 3),
+    "seq1": (23, 2, 1),
+}
+
+
+def _batches_probe(plan: Plan, key: str, data: np.ndarray, batch_size: int, seq_length: int):
+    """Probe `key`: consume get_batches(data, batch_size, seq_length) a few batches past the end."""
+    expected = [(x.copy(), y.copy()) for x, y in ref.get_batches(data, batch_size, seq_length)]
+    plan.probes[key] = {
+        "kind": "call",
+        "target": target("get_batches"),
+        "args": [
+            {**plan.array(f"{key}.arr", data), "as": "numpy"},
+            {"value": batch_size},
+            {"value": seq_length},
+        ],
+        "iterate": len(expected) + 3,
+    }
+    plan.expected[key] = expected
+
+
+def _get_batches_plan(rng: np.random.Generator) -> Plan:
+    plan = Plan()
+    course = np.arange(26, dtype=np.int64)
+    plan.probes["lazy"] = {
+        "kind": "call",
+        "target": target("get_batches"),
+        "args": [{**plan.array("lazy.arr", course), "as": "numpy"}, {"value": 2}, {"value": 4}],
+    }
+    _batches_probe(plan, "course", course, 2, 4)
+    text = rng.integers(0, 83, size=int(rng.integers(2000, 2400))).astype(np.int64)
+    _batches_probe(plan, "long", text, 8, 50)
+    for key, (length, batch_size, seq_length) in BATCH_CASES.items():
+        if length is None:
+            length = int(rng.integers(3, 9)) * batch_size * seq_length + int(
+                rng.integers(1, batch_size * seq_length)
+            )
+        data = rng.integers(0, 83, size=length).astype(np.int64)
+        _batches_probe(plan, key, data, batch_size, seq_length)
+    short = rng.integers(0, 83, size=10).astype(np.int64)
+    _batches_probe(plan, "short", short, 3, 4)
+    return plan
+
+
+def _batch_list(ctx: Context, key: str) -> list[tuple[Value, Value]]:
+    """The (x, y) pairs the generator yielded for probe `key`."""
+    value = ctx.answer(key).value()
+    expect(
+        value.type == "list",
+        "get_batches should be a generator that yields (x, y) pairs",
+        actual=value.describe(),
+    )
+    pairs = []
+    for item in value.items():
+        expect(
+            item.type in {"tuple", "list"} and len(item.items()) == 2,
+            "each mini-batch should be a pair (x, y)",
+            actual=item.describe(),
+        )
+        pairs.append((item.item(0), item.item(1)))
+    return pairs
+
+
+def _ids(value: Value, what: str) -> np.ndarray:
+    expect(
+        value.type in {"ndarray", "tensor"},
+        f"{what} should be a numpy array",
+        actual=value.describe(),
+    )
+    return value.array()
+
+
+def _ordinal(number: int) -> str:
+    if number % 100 in {11, 12, 13}:
+        return f"{number}th"
+    suffixes = {1: "st", 2: "nd", 3: "rd"}
+    return f"{number}{suffixes.get(number % 10, 'th')}"
+
+
+def _expect_batches(ctx: Context, key: str, where: str) -> None:
+    pairs = _batch_list(ctx, key)
+    expected = ctx.expected(key)
+    expect(
+        len(pairs) == len(expected),
+        f"{where}, the number of mini-batches is wrong; use only the n_batches full batches",
+        expected=str(len(expected)),
+        actual=str(len(pairs)),
+    )
+    for number, ((x, y), (want_x, want_y)) in enumerate(zip(pairs, expected, strict=True)):
+        label = f"{where}, the {_ordinal(number + 1)} batch's"
+        expect_equal(_ids(x, "x"), want_x, f"{label} x")
+        expect_equal(_ids(y, "y"), want_y, f"{label} y")
+
+
+@check("is a generator that yields (x, y) pairs", hidden=False, gate=True)
+def is_generator(ctx: Context) -> None:
+    value = ctx.answer("lazy").value()
+    expect(
+        value.type == "generator",
+        "get_batches should be a generator: give out each mini-batch with `yield x, y` "
+        "instead of returning",
+        expected="a generator",
+        actual=value.describe(),
+    )
+    pairs = _batch_list(ctx, "course")
+    expect(bool(pairs), "get_batches(np.arange(26), 2, 4) yields no mini-batch")
+    _ids(pairs[0][0], "x")
+    _ids(pairs[0][1], "y")
+
+
+@check("np.arange(26) with batch_size=2, seq_length=4 gives 3 batches of (2, 4)", hidden=False)
+def count_and_shapes(ctx: Context) -> None:
+    pairs = _batch_list(ctx, "course")
+    expect(
+        len(pairs) == 3,
+        "26 ids make n_batches = 26 // 8 = 3 full batches; drop the 2 left over and slide "
+        "seq_length columns at a time",
+        expected="3 batches",
+        actual=f"{len(pairs)} batches",
+    )
+    for x, y in pairs:
+        expect_shape(x, (2, 4), "x (batch_size, seq_length)")
+        expect_shape(y, (2, 4), "y (batch_size, seq_length)")
+
+
+@check("np.arange(26): the first and last x and y are the course's", hidden=False)
+def course_targets(ctx: Context) -> None:
+    pairs = _batch_list(ctx, "course")
+    expect(len(pairs) == 3, "the number of batches is wrong; see the check on the count first")
+    (x0, y0), _, (x2, y2) = pairs
+    facts = (
+        (x0, [[0, 1, 2, 3], [12, 13, 14, 15]], "the first x (each row a contiguous stretch)"),
+        (x2, [[8, 9, 10, 11], [20, 21, 22, 23]], "the last x"),
+        (y0, [[1, 2, 3, 4], [13, 14, 15, 16]], "the first y (x shifted left by one)"),
+        (y2, [[9, 10, 11, 0], [21, 22, 23, 12]], "the last y (its last column wraps to column 0)"),
+    )
+    for value, wanted, what in facts:
+        actual = _ids(value, what)
+        expect(
+            actual.shape == (2, 4) and np.array_equal(actual, np.array(wanted)),
+            f"{what} is not right",
+            expected=str(wanted),
+            actual=str(actual.tolist()) if actual.size <= 16 else f"shape {actual.shape}",
+        )
+
+
+@check("on a long text with batch 8 and length 50, y is x shifted by one", hidden=False)
+def long_text_shift(ctx: Context) -> None:
+    pairs = _batch_list(ctx, "long")
+    expect(bool(pairs), "get_batches(encoded, 8, 50) yields no mini-batch")
+    x, y = pairs[0]
+    expect_shape(x, (8, 50), "the first x")
+    expect_shape(y, (8, 50), "the first y")
+    xs, ys = _ids(x, "x"), _ids(y, "y")
+    first = ctx.expected("long")[0][0]
+    expect(
+        np.array_equal(xs[0], first[0]),
+        "row 0 of the first x should be the first 50 ids of the text",
+    )
+    expect(np.array_equal(ys[:, :-1], xs[:, 1:]), "y should be x shifted left by one")
+
+
+@check("matches the correct batches for other sizes, batch 1 and length-1 windows")
+def random_batches(ctx: Context) -> None:
+    for key in BATCH_CASES:
+        _expect_batches(ctx, key, "for another array and other sizes")
+    _expect_batches(ctx, "long", "on a long text")
+
+
+@check("x and y are numpy arrays of the input's integer dtype")
+def arrays_keep_dtype(ctx: Context) -> None:
+    for key in ("course", "tail"):
+        for x, y in _batch_list(ctx, key):
+            for value, name in ((x, "x"), (y, "y")):
+                expect(
+                    value.type == "ndarray",
+                    f"{name} should be a numpy array (train() calls torch.from_numpy on it)",
+                    expected="numpy.ndarray",
+                    actual=value.describe(),
+                )
+                expect(
+                    value.dtype == "int64",
+                    f"{name} should keep the integer dtype of arr: character ids are class "
+                    "labels, not floats",
+                    expected="int64",
+                    actual=value.dtype,
+                )
+
+
+@check("an array shorter than one batch gives no batch")
+def short_array(ctx: Context) -> None:
+    pairs = _batch_list(ctx, "short")
+    expect(
+        not pairs,
+        "when arr cannot fill one batch_size x seq_length batch, n_batches is 0 and nothing "
+        "should be yielded",
+        expected="no batch",
+        actual=f"{len(pairs)} batches",
+    )
+
+
+@check("does not change the array it is given")
+def input_not_mutated(ctx: Context) -> None:
+    for key in ("course", "tail", "exact"):
+        mutated = ctx.answer(key).raw.get("mutated", [])
+        if not isinstance(mutated, list):
+            raise MalformedAnswer("the answer's list of mutated arguments is malformed")
+        expect(
+            0 not in mutated,
+            "get_batches changed arr while batching: x and the grid are views of arr, so "
+            "build y as a new array instead of writing into x",
+        )
+
+
+EXERCISE = Exercise(
+    "get_batches",
+    ASSIGNMENT,
+    "get_batches(arr, batch_size, seq_length)",
+    _get_batches_plan,
+    (
+        is_generator,
+        count_and_shapes,
+        course_targets,
+        long_text_shift,
+        random_batches,
+        arrays_keep_dtype,
+        short_array,
+        input_not_mutated,
+    ),
+    (
+        Mistake(
+            "tail not dropped",
+            ("np.asarray(arr)[: n_batches * chars_per_batch]", "np.asarray(arr)"),
+            ("count_and_shapes", "random_batches"),
+        ),
+        Mistake(
+            "rows interleaved (column-major reshape)",
+            (".reshape(batch_size, -1)", ".reshape(-1, batch_size).T"),
+            ("course_targets", "random_batches"),
+        ),
+        Mistake("target not shifted", (Y_LINE, "y = x.copy()"), ("course_targets",)),
+        Mistake(
+            "last column zero instead of wrapping",
+            ("else grid[:, 0]", "else np.zeros_like(grid[:, 0])"),
+            ("course_targets",),
+        ),
+        Mistake(
+            "last target repeats the last input",
+            ("following = grid[:, stop] if", "following = grid[:, stop - 1] if"),
+            ("course_targets",),
+        ),
+        Mistake(
+            "window slides one column at a time",
+            ("range(0, n_columns, seq_length)", "range(0, n_columns - seq_length + 1)"),
+            ("count_and_shapes",),
+        ),
+        Mistake(
+            "last window dropped",
+            ("range(0, n_columns, seq_length)", "range(0, n_columns - seq_length, seq_length)"),
+            ("count_and_shapes",),
+        ),
+        Mistake(
+            "float targets",
+            (
+                Y_LINE,
+                "y = np.zeros((batch_size, seq_length))\n        y[:, :-1], y[:, -1] = x[:, 1:], following",
+            ),
+            ("arrays_keep_dtype",),
+        ),
+        Mistake(
+            "y written into x (mutates arr)",
+            (Y_LINE, "y = x\n        y[:, :-1], y[:, -1] = x[:, 1:], following"),
+            ("input_not_mutated", "course_targets"),
+        ),
+        Mistake("x and y swapped", ("yield x, y", "yield y, x"), ("course_targets",)),
+        Mistake("return instead of yield", ("yield x, y", "return x, y"), ("is_generator",)),
+    ),
+)

@@ -1,0 +1,160 @@
+"""CharRNN.forward: the student returns per-step logits and the hidden state of an nn.RNN.
+
+The checks run it with the reference's weights on two chunks in a row, so that the returned hidden
+state must carry over, and compare shapes, logits, hidden states and gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from autograder.engine.checks import expect, expect_shape
+from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
+from autograder.exercises.common import (
+    cotangent,
+    expect_grads_close,
+    expect_tensor_close,
+    module_probe,
+    reference_grads,
+    to_numpy,
+)
+from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from solutions import names_charlm as ref
+
+
+def _char_rnn_plan(rng: np.random.Generator) -> Plan:
+    plan = Plan()
+    for key, (vocab, hidden, layers, batch, steps) in {
+        "course": (65, 256, 2, 2, 4),
+        "small": (7, 6, 2, 3, 5),
+        "tiny": (7, 6, 1, 1, 1),
+    }.items():
+        torch.manual_seed(int(rng.integers(2**31)))
+        model = ref.CharRNN(vocab, hidden, layers).eval()
+        ids = rng.integers(0, vocab, size=(batch, 2 * steps))
+        x = F.one_hot(torch.from_numpy(ids), vocab).float().numpy()
+        first, second = x[:, :steps], x[:, steps:]
+        weights = cotangent(plan, f"{key}.cot", (batch, steps, vocab), rng)
+        module_probe(
+            plan,
+            key,
+            "CharRNN",
+            [vocab, hidden, layers],
+            model,
+            [
+                {"args": [plan.array(f"{key}.x1", first)]},
+                {"args": [plan.array(f"{key}.x2", second), {"step": 0, "path": [1]}]},
+            ],
+            backward=[{"step": 1, "path": [0], "cotangent": weights}],
+        )
+        logits1, hidden1 = model(torch.from_numpy(first))
+        logits2, hidden2 = model(torch.from_numpy(second), hidden1)
+        (logits2 * torch.from_numpy(plan.arrays[weights])).sum().backward()
+        plan.expected[key] = to_numpy((logits1, hidden1, logits2, hidden2))
+        plan.expected[f"{key}.grads"] = reference_grads(model)
+    return plan
+
+
+@check("forward returns (logits, hidden) of the course's shapes", hidden=False, gate=True)
+def returns_logits_and_hidden(ctx: Context) -> None:
+    value = ctx.answer("course").step(0)
+    expect(
+        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        "forward should return (logits, hidden)",
+        actual=value.describe(),
+    )
+    expect_shape(value.item(0), (2, 4, 65), "logits (batch, seq_len, vocab)")
+    expect_shape(value.item(1), (2, 2, 256), "hidden (num_layers, batch, hidden_dim)")
+
+
+@check("logits at every step match the reference")
+def char_logits_match(ctx: Context) -> None:
+    for key in ("course", "small"):
+        expect_tensor_close(ctx.answer(key).step(0).item(0), ctx.expected(key)[0], "the logits")
+
+
+@check("the given hidden state is carried into the next call")
+def hidden_is_carried(ctx: Context) -> None:
+    for key in ("course", "small"):
+        expected = ctx.expected(key)
+        expect_tensor_close(
+            ctx.answer(key).step(1).item(0),
+            expected[2],
+            "the logits of a second chunk that continues from the returned hidden",
+        )
+        expect_tensor_close(ctx.answer(key).step(1).item(1), expected[3], "the returned hidden")
+
+
+@check("works for one sequence of length one")
+def char_batch_one(ctx: Context) -> None:
+    expect_tensor_close(
+        ctx.answer("tiny").step(0).item(0), ctx.expected("tiny")[0], "the logits for one character"
+    )
+
+
+@check("gradients reach the RNN and the read-out as in the reference")
+def char_gradients_match(ctx: Context) -> None:
+    expect_grads_close(ctx, "small", "small.grads", "the gradient")
+
+
+EXERCISE = Exercise(
+    "char_rnn",
+    ASSIGNMENT,
+    "CharRNN.forward",
+    _char_rnn_plan,
+    (
+        returns_logits_and_hidden,
+        char_logits_match,
+        hidden_is_carried,
+        char_batch_one,
+        char_gradients_match,
+    ),
+    (
+        Mistake(
+            "given hidden ignored",
+            ("self.rnn(x, hidden)", "self.rnn(x)"),
+            ("hidden_is_carried",),
+        ),
+        Mistake(
+            "read-out only on the last step",
+            ("logits = self.fc(outputs)", "logits = self.fc(outputs[:, -1, :])"),
+            ("returns_logits_and_hidden",),
+        ),
+        Mistake(
+            "softmax instead of logits",
+            ("logits = self.fc(outputs)", "logits = torch.softmax(self.fc(outputs), dim=-1)"),
+            ("char_logits_match",),
+        ),
+        Mistake(
+            "log-softmax instead of logits",
+            (
+                "logits = self.fc(outputs)",
+                "logits = torch.log_softmax(self.fc(outputs), dim=-1)",
+            ),
+            ("char_logits_match",),
+        ),
+        Mistake(
+            "flattened logits",
+            (
+                "logits = self.fc(outputs)",
+                "logits = self.fc(outputs.reshape(-1, outputs.shape[-1]))",
+            ),
+            ("returns_logits_and_hidden",),
+        ),
+        Mistake(
+            "read-out from the hidden state",
+            (
+                "logits = self.fc(outputs)",
+                "logits = self.fc(hidden[-1]).unsqueeze(1).expand(-1, x.shape[1], -1)",
+            ),
+            ("char_logits_match",),
+        ),
+        Mistake(
+            "returned pair swapped",
+            ("return logits, hidden", "return hidden, logits"),
+            ("returns_logits_and_hidden",),
+        ),
+    ),
+)

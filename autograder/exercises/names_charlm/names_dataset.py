@@ -1,0 +1,137 @@
+"""NamesDataset.__getitem__: the student returns a name's one-hot encoding and its language label.
+
+The checks read items of a small random CSV and compare them with the reference encoding and the
+index of the language in the sorted class names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+from autograder.engine.checks import expect, expect_dtype, expect_shape, expect_tensor
+from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
+from autograder.exercises.common import expect_tensor_equal, target, to_numpy
+from autograder.exercises.names_charlm.shared import ASSIGNMENT, random_name
+from solutions import names_charlm as ref
+
+
+def _names_plan(rng: np.random.Generator) -> Plan:
+    plan = Plan()
+    languages = ["Zulu", "Arabic", "Korean", "English"]
+    rows = [
+        (random_name(rng, int(rng.integers(2, 12))).replace("_", "x"), str(rng.choice(languages)))
+        for _ in range(12)
+    ]
+    rows[0] = ("O'Neill", "Zulu")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([("name", "language"), *rows])
+    csv_text = buffer.getvalue()
+    indices = [0, len(rows) - 1, int(rng.integers(1, len(rows) - 1))]
+    plan.probes["items"] = {
+        "kind": "object",
+        "target": target("NamesDataset"),
+        "init": {"args": [{"text_file": csv_text}]},
+        "steps": [{"method": "__getitem__", "args": [{"value": i}]} for i in indices],
+    }
+    classes = sorted(set(language for _, language in rows))
+    plan.expected["items"] = [
+        (to_numpy(ref.one_hot_encode_string(rows[i][0])), classes.index(rows[i][1]))
+        for i in indices
+    ]
+    return plan
+
+
+@check("returns (one-hot name, label)", hidden=False, gate=True)
+def returns_pair(ctx: Context) -> None:
+    item = ctx.answer("items").step(0)
+    expect(
+        item.type in {"tuple", "list"} and len(item.items()) == 2,
+        "__getitem__ should return a pair (encoded name, label)",
+        actual=item.describe(),
+    )
+
+
+@check("the name is one-hot encoded with one_hot_encode_string", hidden=False)
+def name_encoded(ctx: Context) -> None:
+    for number, (encoded, _) in enumerate(ctx.expected("items")):
+        expect_tensor_equal(ctx.answer("items").step(number).item(0), encoded, "the encoded name")
+
+
+@check("the label is a long scalar tensor", hidden=False)
+def label_is_long_scalar(ctx: Context) -> None:
+    label = ctx.answer("items").step(0).item(1)
+    expect_tensor(label, "the label")
+    expect_dtype(label, "int64", "the label")
+    expect_shape(label, (), "the label")
+
+
+@check("the label is the index of the language in the sorted class_names")
+def label_matches_class_index(ctx: Context) -> None:
+    for number, (_, label) in enumerate(ctx.expected("items")):
+        value = ctx.answer("items").step(number).item(1)
+        expect_tensor_equal(value, np.array(label, dtype=np.int64), "the label")
+
+
+EXERCISE = Exercise(
+    "names_dataset",
+    ASSIGNMENT,
+    "NamesDataset.__getitem__",
+    _names_plan,
+    (returns_pair, name_encoded, label_is_long_scalar, label_matches_class_index),
+    (
+        Mistake(
+            "float label",
+            ("dtype=torch.long)", "dtype=torch.float32)"),
+            ("label_is_long_scalar",),
+        ),
+        Mistake(
+            "label from unsorted languages",
+            (
+                "self.class_names.index(language)",
+                "self.df['language'].unique().tolist().index(language)",
+            ),
+            ("label_matches_class_index",),
+        ),
+        Mistake(
+            "next row",
+            ("row = self.df.iloc[idx]", "row = self.df.iloc[(idx + 1) % len(self.df)]"),
+            ("name_encoded",),
+        ),
+        Mistake(
+            "pair swapped",
+            (
+                "return one_hot_encode_string(name), label",
+                "return label, one_hot_encode_string(name)",
+            ),
+            ("name_encoded",),
+        ),
+        Mistake(
+            "plain int label",
+            (
+                "label = torch.tensor(self.class_names.index(language), dtype=torch.long)",
+                "label = self.class_names.index(language)",
+            ),
+            ("label_is_long_scalar",),
+        ),
+        Mistake(
+            "label as a one-element vector",
+            (
+                "torch.tensor(self.class_names.index(language), dtype=torch.long)",
+                "torch.tensor([self.class_names.index(language)], dtype=torch.long)",
+            ),
+            ("label_is_long_scalar",),
+        ),
+        Mistake(
+            "name lower-cased",
+            (
+                "return one_hot_encode_string(name), label",
+                "return one_hot_encode_string(name.lower()), label",
+            ),
+            ("name_encoded",),
+        ),
+    ),
+    depends_on=("one_hot_encode_string",),
+)

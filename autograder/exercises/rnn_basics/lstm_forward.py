@@ -1,0 +1,237 @@
+"""lstm_forward: an nn.LSTM run on a batch-first batch from zero h_0 and c_0 sized from the layer.
+
+As for rnn_forward, plus the cell state: c_n must be the LSTM's own, compared with the reference's
+for stacked, bidirectional and bias-free layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.engine.checks import Value, expect, expect_close, expect_shape, expect_tensor
+from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
+from autograder.exercises.common import expect_tensor_close
+from autograder.exercises.rnn_basics.shared import (
+    ASSIGNMENT,
+    Case,
+    expect_graph,
+    expect_on_device,
+    expect_unchanged,
+    forward_plan,
+    items,
+    off_cpu_result,
+    tensor_items,
+)
+
+LSTM_CASES: dict[str, Case] = {
+    "layers": ({"input_size": 8, "hidden_size": 16, "num_layers": 3, "bidirectional": True}, 2, 4),
+    "deep": ({"input_size": 5, "hidden_size": 9, "num_layers": 2, "dropout": 0.4}, 3, 6),
+    "bi": ({"input_size": 7, "hidden_size": 6, "bidirectional": True}, 4, 3),
+    "nobias": ({"input_size": 6, "hidden_size": 11, "bias": False}, 2, 8),
+    "single": (
+        {
+            "input_size": 4,
+            "hidden_size": 5,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dropout": 0.2,
+        },
+        1,
+        1,
+    ),
+}
+
+
+def _lstm_forward_plan(rng: np.random.Generator) -> Plan:
+    return forward_plan(rng, "LSTM", "lstm_forward", LSTM_CASES)
+
+
+def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
+    states, pair = items(ctx.answer(key).value(), 2, "lstm_forward")
+    h_n, c_n = items(pair, 2, "the second value of lstm_forward, (h_n, c_n),")
+    for value, what in ((states, "hidden_states"), (h_n, "h_n"), (c_n, "c_n")):
+        expect_tensor(value, what)
+    return states, h_n, c_n
+
+
+@check(
+    "returns hidden_states (20, 10, 512) and (h_n, c_n), each (1, 10, 512), for nn.LSTM(256, 512)",
+    hidden=False,
+    gate=True,
+)
+def lstm_course_shapes(ctx: Context) -> None:
+    states, h_n, c_n = _lstm_result(ctx, "course")
+    expect_shape(
+        states, (20, 10, 512), "hidden_states (L, B, hidden_size); swap the batch and time axes"
+    )
+    expect_shape(h_n, (1, 10, 512), "h_n")
+    expect_shape(c_n, (1, 10, 512), "c_n")
+
+
+@check("h_n is the last step of hidden_states and c_n is the cell state, not h_n", hidden=False)
+def lstm_course_facts(ctx: Context) -> None:
+    states, h_n, c_n = _lstm_result(ctx, "course")
+    expect_close(
+        h_n.array()[0], states.array()[-1], "h_n compared with the last step of hidden_states"
+    )
+    expect(
+        not np.allclose(h_n.array(), c_n.array()),
+        "c_n equals h_n; return the cell state the LSTM gives back",
+    )
+
+
+@check(
+    "a 3-layer bidirectional nn.LSTM(8, 16) gives h_n and c_n (6, B, 16), hidden_states (L, B, 32)",
+    hidden=False,
+)
+def lstm_layers_and_directions(ctx: Context) -> None:
+    states, h_n, c_n = _lstm_result(ctx, "layers")
+    for value, what in ((h_n, "h_n"), (c_n, "c_n")):
+        expect_shape(
+            value,
+            (6, 2, 16),
+            f"{what} of a 3-layer bidirectional layer; size h_0 and c_0 from the layer's "
+            "num_layers, bidirectional and hidden_size",
+        )
+    expect_shape(states, (4, 2, 32), "hidden_states of a bidirectional layer (2 * hidden_size)")
+
+
+@check("hidden_states and h_n equal the reference for stacked, bidirectional, bias-free layers")
+def lstm_values(ctx: Context) -> None:
+    for key in LSTM_CASES:
+        what = ctx.expected(f"{key}.what")
+        expected_states, (expected_h, _) = ctx.expected(key)
+        states, h_n, _ = _lstm_result(ctx, key)
+        expect_tensor_close(states, expected_states, f"hidden_states for {what}")
+        expect_tensor_close(h_n, expected_h, f"h_n for {what}")
+
+
+@check("c_n equals the reference's cell state (the cell state starts from zeros too)")
+def lstm_cell_state(ctx: Context) -> None:
+    for key in LSTM_CASES:
+        _, (_, expected_c) = ctx.expected(key)
+        _, _, c_n = _lstm_result(ctx, key)
+        expect_tensor_close(c_n, expected_c, f"c_n for {ctx.expected(f'{key}.what')}")
+
+
+@check("hidden_states, h_n and c_n stay connected to the layer's weights")
+def lstm_keeps_graph(ctx: Context) -> None:
+    for key in ("layers", "deep"):
+        expect_graph(list(_lstm_result(ctx, key)), "lstm_forward")
+
+
+@check("h_0 and c_0 are created on the batch's device (the layer may live on a GPU)")
+def lstm_device(ctx: Context) -> None:
+    values = tensor_items(
+        off_cpu_result(ctx, "meta", "lstm_forward", "layers"), "lstm_forward's results"
+    )
+    expect_on_device(values, "lstm_forward")
+    expect(
+        [value.shape for value in values] == [(4, 3, 10), (4, 3, 5), (4, 3, 5)],
+        "on another device the results should have the same shapes as on the CPU",
+        expected="hidden_states (L, B, num_dirs * H), h_n and c_n (num_layers * num_dirs, B, H)",
+        actual=", ".join(str(value.shape) for value in values),
+    )
+
+
+@check("batch_emb is left unchanged")
+def lstm_input_unchanged(ctx: Context) -> None:
+    expect_unchanged(ctx, ("course", "layers", "deep"), "lstm_forward")
+
+
+EXERCISE = Exercise(
+    "lstm_forward",
+    ASSIGNMENT,
+    "lstm_forward(lstm, batch_emb)",
+    _lstm_forward_plan,
+    (
+        lstm_course_shapes,
+        lstm_course_facts,
+        lstm_layers_and_directions,
+        lstm_values,
+        lstm_cell_state,
+        lstm_keeps_graph,
+        lstm_device,
+        lstm_input_unchanged,
+    ),
+    (
+        Mistake(
+            "cell state starts at ones",
+            ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.ones_like(h_0)"),
+            ("lstm_values", "lstm_cell_state"),
+        ),
+        Mistake(
+            "h_n returned twice",
+            ("return hidden_states, (h_n, c_n)", "return hidden_states, (h_n, h_n)"),
+            ("lstm_course_facts",),
+        ),
+        Mistake(
+            "state pair swapped",
+            ("return hidden_states, (h_n, c_n)", "return hidden_states, (c_n, h_n)"),
+            ("lstm_course_facts",),
+        ),
+        Mistake(
+            "reshape instead of swapping axes",
+            (
+                "lstm(batch_emb.transpose(0, 1), (h_0, c_0))",
+                "lstm(batch_emb.reshape(batch_emb.size(1), batch_emb.size(0), -1), (h_0, c_0))",
+            ),
+            ("lstm_values",),
+        ),
+        Mistake(
+            "flat triple returned",
+            ("return hidden_states, (h_n, c_n)", "return hidden_states, h_n, c_n"),
+            ("lstm_course_shapes",),
+        ),
+        Mistake(
+            "only h_0 passed",
+            ("(batch_emb.transpose(0, 1), (h_0, c_0))", "(batch_emb.transpose(0, 1), h_0)"),
+            ("lstm_course_shapes",),
+        ),
+        Mistake(
+            "batch-first hidden_states returned",
+            (
+                "return hidden_states, (h_n, c_n)",
+                "return hidden_states.transpose(0, 1), (h_n, c_n)",
+            ),
+            ("lstm_course_shapes",),
+        ),
+        Mistake(
+            "directions ignored",
+            ("num_dirs = 2 if lstm.bidirectional else 1", "num_dirs = 1"),
+            ("lstm_layers_and_directions",),
+        ),
+        Mistake(
+            "layers ignored",
+            ("new_zeros(lstm.num_layers * num_dirs,", "new_zeros(num_dirs,"),
+            ("lstm_layers_and_directions",),
+        ),
+        Mistake(
+            "hidden size hard-coded to 512",
+            ("batch_emb.size(0), lstm.hidden_size)", "batch_emb.size(0), 512)"),
+            ("lstm_layers_and_directions", "lstm_values"),
+        ),
+        Mistake(
+            "h_0 created on the CPU",
+            (
+                "h_0 = batch_emb.new_zeros(lstm.num_layers",
+                "h_0 = torch.zeros(lstm.num_layers",
+            ),
+            ("lstm_device",),
+        ),
+        Mistake(
+            "c_0 created on the CPU",
+            ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.zeros(h_0.shape)"),
+            ("lstm_device",),
+        ),
+        Mistake(
+            "run under torch.no_grad()",
+            (
+                "    hidden_states, (h_n, c_n) = lstm(batch_emb.transpose(0, 1), (h_0, c_0))\n",
+                "    with torch.no_grad():\n"
+                "        hidden_states, (h_n, c_n) = lstm(batch_emb.transpose(0, 1), (h_0, c_0))\n",
+            ),
+            ("lstm_keeps_graph",),
+        ),
+    ),
+)

@@ -1,0 +1,177 @@
+"""Helpers that several rnn_basics exercises use: probe seeds, call probes, returned tuples, and
+the stock torch layers with the grader's weights that rnn_forward, lstm_forward and packed_gru run.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.engine.checks import CheckFailure, Value, expect, expect_tensor, explain_error
+from autograder.engine.exercise import Context, Plan
+from autograder.exercises.common import state_arrays, target, to_numpy
+from solutions.rnn_basics import api
+
+ASSIGNMENT = "rnn_basics"
+PRINTABLE = string.printable
+
+
+def seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31))
+
+
+def items(value: Value, count: int, what: str) -> list[Value]:
+    """The items of a returned tuple/list of exactly `count` values."""
+    expect(
+        value.type in {"tuple", "list"} and len(value.items()) == count,
+        f"{what} should return {count} values",
+        expected=f"a tuple of {count}",
+        actual=value.describe(),
+    )
+    return value.items()
+
+
+def call(function: str, args: list[Any], **extra: Any) -> dict[str, Any]:
+    return {"kind": "call", "target": target(function), "args": args, **extra}
+
+
+# --- stock torch layers with the grader's weights, for rnn_forward / lstm_forward / packed_gru ----
+
+#: A layer's keyword arguments, the batch size and the sequence length.
+Case = tuple[dict[str, Any], int, int]
+
+COURSE_LAYER = {"input_size": api.embedding_size, "hidden_size": api.hidden_size}
+COURSE_BATCH, COURSE_LENGTH = 10, 20
+
+
+def stock_layer(kind: str, kwargs: dict[str, Any], seed: int) -> torch.nn.Module:
+    """The grader's copy of torch.nn.<kind>(**kwargs): seeded default weights, eval mode."""
+    torch.manual_seed(seed)
+    return getattr(torch.nn, kind)(**kwargs).eval()
+
+
+def layer_arg(
+    plan: Plan,
+    key: str,
+    kind: str,
+    kwargs: dict[str, Any],
+    reference: torch.nn.Module | None = None,
+    *,
+    mode: str = "eval",
+    device: str | None = None,
+) -> dict[str, Any]:
+    """The argument that has the child build the same stock layer with the reference's weights.
+
+    Without a reference the child keeps the layer's own (seeded) initial weights: enough for
+    shapes and for facts that hold for any weights.
+    """
+    spec: dict[str, Any] = {"torch_module": kind, "kwargs": dict(kwargs), "mode": mode}
+    if device is not None:
+        spec["kwargs"]["device"] = device
+    if reference is not None:
+        spec["state"] = state_arrays(plan, f"{key}.layer", reference)
+    return spec
+
+
+def describe_layer(kind: str, kwargs: dict[str, Any], batch: int, length: int) -> str:
+    layers = int(kwargs.get("num_layers", 1))
+    text = f"a {layers}-layer {'bidirectional ' if kwargs.get('bidirectional') else ''}nn.{kind}"
+    text += f" (hidden_size {kwargs['hidden_size']}"
+    if kwargs.get("nonlinearity") == "relu":
+        text += ", relu"
+    if kwargs.get("bias") is False:
+        text += ", no bias"
+    sequences = "one sequence" if batch == 1 else f"{batch} sequences"
+    return text + f") on {sequences} of length {length}"
+
+
+def embedded_batch(rng: np.random.Generator, batch: int, length: int, size: int) -> np.ndarray:
+    return rng.standard_normal((batch, length, size)).astype(np.float32)
+
+
+def tensor_items(value: Value, what: str) -> list[Value]:
+    """Every tensor in a (possibly nested) returned tuple, each checked to be a tensor."""
+    if value.type in {"tuple", "list"}:
+        return [t for item in value.items() for t in tensor_items(item, what)]
+    expect_tensor(value, what)
+    return [value]
+
+
+def off_cpu_result(ctx: Context, key: str, function: str, cpu_key: str) -> Value:
+    """The result of a call on a layer and a batch that live off the CPU (as on a GPU).
+
+    `cpu_key` is a call on a like layer on the CPU: if that fails too, its error is the news.
+    """
+    ctx.answer(cpu_key).require_ok()
+    answer = ctx.answer(key)
+    if not answer.raw.get("ok"):
+        raise CheckFailure(
+            f"{function} works on the CPU but fails when the layer and batch_emb live on "
+            "another device (as on a GPU): create the zero initial state on batch_emb's "
+            "device, for example with batch_emb.new_zeros(...) or device=batch_emb.device; "
+            + explain_error(answer.raw.get("error") or {})
+        )
+    return answer.value()
+
+
+def expect_on_device(values: list[Value], function: str) -> None:
+    for value in values:
+        expect(
+            value.type == "tensor" and value.device == "meta",
+            f"the results of {function} should stay on the device of the layer and the batch",
+            expected="the batch's device",
+            actual=value.describe(),
+        )
+
+
+def expect_graph(values: list[Value], function: str) -> None:
+    expect(
+        all(bool(value.meta.get("requires_grad")) for value in values),
+        f"the results of {function} do not require grad, so the layer could not be trained "
+        "through them: call the layer without torch.no_grad() and do not detach",
+    )
+
+
+def expect_unchanged(ctx: Context, keys: tuple[str, ...], function: str) -> None:
+    for key in keys:
+        ctx.answer(key).require_ok()
+        expect(
+            not set(ctx.answer(key).raw.get("mutated") or []) - {0},
+            f"{function} changed a tensor it was given (an in-place transpose_?); use "
+            "transpose, which returns a new view",
+        )
+
+
+def forward_plan(
+    rng: np.random.Generator, kind: str, function: str, cases: dict[str, Case]
+) -> Plan:
+    """rnn_forward / lstm_forward: the course's layer (shapes), seeded cases and a meta layer."""
+    plan = Plan()
+    course = embedded_batch(rng, COURSE_BATCH, COURSE_LENGTH, api.embedding_size)
+    plan.probes["course"] = call(
+        function,
+        [layer_arg(plan, "course", kind, COURSE_LAYER), plan.array("course", course)],
+        seed=seed(rng),
+    )
+    run = getattr(api, function)
+    for key, (kwargs, batch, length) in cases.items():
+        reference = stock_layer(kind, kwargs, seed(rng))
+        x = embedded_batch(rng, batch, length, kwargs["input_size"])
+        layer = layer_arg(plan, key, kind, kwargs, reference)
+        plan.probes[key] = call(function, [layer, plan.array(key, x)])
+        with torch.no_grad():
+            plan.expected[key] = to_numpy(run(reference, torch.from_numpy(x)))
+        plan.expected[f"{key}.what"] = describe_layer(kind, kwargs, batch, length)
+    meta = {"input_size": 6, "hidden_size": 5, "num_layers": 2, "bidirectional": True}
+    plan.arrays["meta"] = embedded_batch(rng, 3, 4, 6)
+    plan.probes["meta"] = call(
+        function,
+        [
+            layer_arg(plan, "meta", kind, meta, device="meta"),
+            {"array": "meta", "device": "meta"},
+        ],
+    )
+    return plan

@@ -1,0 +1,307 @@
+"""RNNModel.forward: log-probabilities over the vocabulary and the next state, for every RNN type.
+
+Values are compared with the reference in eval mode; in train mode the checks look only at what
+holds whatever the dropout masks are, to see that self.dropout sits where the course puts it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.engine.checks import CheckFailure, Value, expect, expect_shape, expect_tensor
+from autograder.engine.exercise import Context, Exercise, Mistake, check
+from autograder.exercises.common import expect_grads_close, expect_tensor_close
+from autograder.exercises.word_lm.rnn_model_forward_plan import forward_plan
+from autograder.exercises.word_lm.shared import ASSIGNMENT
+
+VALUE_CASES = ("course", "gru", "tanh", "relu", "random")
+
+
+def _forward_result(ctx: Context, key: str, step: int = 1) -> tuple[Value, Value]:
+    value = ctx.answer(key).step(step)
+    expect(
+        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        "forward should return the tuple (log_prob, next_hidden)",
+        actual=value.describe(),
+    )
+    return value.item(0), value.item(1)
+
+
+def _state_values(value: Value, rnn_type: str) -> list[Value]:
+    if rnn_type == "LSTM":
+        expect(
+            value.type in {"tuple", "list"} and len(value.items()) == 2,
+            "an LSTM's next_hidden should be the pair (h, c) that self.rnn returns",
+            actual=value.describe(),
+        )
+        return value.items()
+    expect(
+        value.type == "tensor",
+        f"a {rnn_type} model's next_hidden should be the single tensor that self.rnn returns",
+        actual=value.describe(),
+    )
+    return [value]
+
+
+def _log_prob_array(value: Value, what: str) -> np.ndarray:
+    expect_tensor(value, what)
+    data = value.array().astype(np.float64)
+    expect(bool(np.all(np.isfinite(data))), f"{what} contains NaN or infinite values")
+    return data
+
+
+def _largest_difference(value: Value, expected: np.ndarray, what: str) -> float:
+    expect_tensor(value, what)
+    expect_shape(value, expected.shape, what)
+    return float(np.max(np.abs(value.array().astype(np.float64) - expected)))
+
+
+@check("forward returns (log_prob, next_hidden) of the course's shapes", hidden=False, gate=True)
+def returns_log_prob_and_hidden(ctx: Context) -> None:
+    log_prob, hidden = _forward_result(ctx, "first_call")
+    expect_tensor(log_prob, "log_prob")
+    expect_shape(log_prob, (3, 7, 50), "log_prob (batch, seq_len, vocab_size)")
+    for state in _state_values(hidden, "LSTM"):
+        expect_tensor(state, "next_hidden")
+        expect_shape(state, (2, 3, 12), "each of h and c (num_hidden_layers, batch, hidden_size)")
+
+
+@check("log_prob holds log-probabilities over the vocabulary, in train and eval mode", hidden=False)
+def log_probabilities(ctx: Context) -> None:
+    for key, mode in (("course", "eval"), ("train", "train")):
+        log_prob, _ = _forward_result(ctx, key)
+        data = _log_prob_array(log_prob, f"log_prob in {mode} mode")
+        expect(
+            data.ndim == 3,
+            f"log_prob in {mode} mode should be (batch, seq_len, vocab_size)",
+            actual=str(log_prob.shape),
+        )
+        expect(
+            bool(np.all(data <= 1e-6)),
+            f"log_prob in {mode} mode has positive entries: return log-probabilities (the last "
+            "step of forward), not logits or probabilities",
+            expected="every entry <= 0",
+            actual=f"largest entry {data.max():.3g}",
+        )
+        total = np.exp(data).sum(axis=-1)
+        worst = float(np.max(np.abs(total - 1.0)))
+        expect(
+            worst < 1e-4,
+            f"in {mode} mode exp(log_prob) does not sum to 1 over the vocabulary (the last "
+            "dimension): check which dimension log_softmax normalises and what comes after it",
+            expected="sums of 1",
+            actual=f"sums off by up to {worst:.3g}",
+        )
+
+
+@check("GRU, RNN_TANH and RNN_RELU models return one state tensor", hidden=False)
+def other_rnn_types(ctx: Context) -> None:
+    for key in ("gru", "tanh", "relu"):
+        expected = ctx.expected(key)
+        log_prob, hidden = _forward_result(ctx, key)
+        expect_tensor(log_prob, f"log_prob of a {expected['type']} model")
+        expect_shape(log_prob, expected["shape"], f"log_prob of a {expected['type']} model")
+        (state,) = _state_values(hidden, expected["type"])
+        expect_shape(state, expected["state_shape"], f"next_hidden of a {expected['type']} model")
+
+
+@check("two chunks with the returned state passed on equal one pass", hidden=False)
+def state_carried(ctx: Context) -> None:
+    head, _ = _forward_result(ctx, "course", 1)
+    tail, _ = _forward_result(ctx, "course", 2)
+    whole, _ = _forward_result(ctx, "course", 3)
+    for part in (head, tail, whole):
+        expect_tensor(part, "log_prob")
+    expect(
+        head.array().ndim == 3 and tail.array().ndim == 3,
+        "log_prob should be (batch, seq_len, vocab_size)",
+        actual=str(head.shape),
+    )
+    joined = np.concatenate([head.array(), tail.array()], axis=1)
+    expect_tensor_close(
+        whole,
+        joined,
+        "the log_prob of the whole sequence compared with two chunks (pass prev_hidden to "
+        "self.rnn and return the state it gives back)",
+    )
+
+
+@check("self.dropout is applied to the embedding output and to the recurrent output", hidden=False)
+def dropout_on_embedding_and_output(ctx: Context) -> None:
+    _, hidden = _forward_result(ctx, "train")
+    first_layer = _state_values(hidden, "LSTM")[0]
+    expect_tensor(first_layer, "h of next_hidden")
+    expect_shape(first_layer, (2, 4, 12), "h of next_hidden in train mode")
+    eval_first_layer = ctx.expected("train")["hidden"][0][0]
+    moved = float(np.max(np.abs(first_layer.array()[0] - eval_first_layer)))
+    expect(
+        moved > 1e-3,
+        "in train mode the first recurrent layer sees the same input as in eval mode: pass the "
+        "embedding output through self.dropout before self.rnn",
+    )
+    log_prob, _ = _forward_result(ctx, "sites")
+    moved = _largest_difference(log_prob, ctx.expected("sites")["log_prob"], "log_prob")
+    expect(
+        moved > 1e-3,
+        "in train mode the projection sees the recurrent output undropped: pass the output of "
+        "self.rnn through self.dropout before self.projection",
+    )
+
+
+@check("log-probabilities match the reference for the same weights (eval mode)")
+def log_prob_matches(ctx: Context) -> None:
+    for key in VALUE_CASES:
+        expected = ctx.expected(key)
+        log_prob, _ = _forward_result(ctx, key)
+        expect_tensor_close(
+            log_prob, expected["log_prob1"], f"log_prob of a {expected['type']} model"
+        )
+
+
+@check("next_hidden and a second chunk continued from it match the reference")
+def hidden_matches(ctx: Context) -> None:
+    for key in VALUE_CASES:
+        expected = ctx.expected(key)
+        kind = expected["type"]
+        for step, suffix in ((1, "1"), (2, "2")):
+            log_prob, hidden = _forward_result(ctx, key, step)
+            states = _state_values(hidden, kind)
+            for state, reference in zip(states, expected[f"hidden{suffix}"], strict=True):
+                expect_tensor_close(state, reference, f"next_hidden of a {kind} model")
+        log_prob, _ = _forward_result(ctx, key, 2)
+        expect_tensor_close(
+            log_prob,
+            expected["log_prob2"],
+            f"log_prob of a {kind} model for a chunk that continues from the returned state",
+        )
+
+
+@check("works for one sequence of length one")
+def batch_one_length_one(ctx: Context) -> None:
+    expected = ctx.expected("tiny")
+    for step in (1, 2):
+        log_prob, hidden = _forward_result(ctx, "tiny", step)
+        expect_tensor_close(
+            log_prob, expected[f"log_prob{step}"], "log_prob for one word of one sequence"
+        )
+        for state, reference in zip(
+            _state_values(hidden, "LSTM"), expected[f"hidden{step}"], strict=True
+        ):
+            expect_tensor_close(state, reference, "next_hidden for one word of one sequence")
+
+
+@check("gradients flow from log_prob back to every layer as in the reference")
+def gradients_match(ctx: Context) -> None:
+    answer = ctx.answer("grad")
+    if not answer.raw.get("ok"):
+        raise CheckFailure(
+            "backpropagating from log_prob failed: keep log_prob attached to the graph (no "
+            ".detach(), no torch.no_grad() inside forward)",
+            actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
+        )
+    expect_grads_close(ctx, "grad", "grad.grads", "the gradient")
+
+
+@check("nothing is dropped after the projection")
+def no_dropout_after_projection(ctx: Context) -> None:
+    log_prob, _ = _forward_result(ctx, "projection")
+    expect_tensor_close(
+        log_prob,
+        ctx.expected("projection")["log_prob"],
+        "log_prob in train mode when only the projection's bias decides the prediction "
+        "(dropout belongs before self.projection, not on the logits or the log-probabilities)",
+    )
+
+
+EXERCISE = Exercise(
+    "rnn_model_forward",
+    ASSIGNMENT,
+    "RNNModel.forward",
+    forward_plan,
+    (
+        returns_log_prob_and_hidden,
+        log_probabilities,
+        other_rnn_types,
+        state_carried,
+        dropout_on_embedding_and_output,
+        log_prob_matches,
+        hidden_matches,
+        batch_one_length_one,
+        gradients_match,
+        no_dropout_after_projection,
+    ),
+    (
+        Mistake(
+            "softmax instead of log_softmax",
+            ("F.log_softmax(logits, dim=-1)", "F.softmax(logits, dim=-1)"),
+            ("log_probabilities",),
+        ),
+        Mistake(
+            "log_softmax over the sequence",
+            ("F.log_softmax(logits, dim=-1)", "F.log_softmax(logits, dim=1)"),
+            ("log_probabilities",),
+        ),
+        Mistake(
+            "logits returned",
+            ("log_prob = F.log_softmax(logits, dim=-1)", "log_prob = logits"),
+            ("log_probabilities",),
+        ),
+        Mistake(
+            "prev_hidden ignored",
+            ("self.rnn(embedded, prev_hidden)", "self.rnn(embedded)"),
+            ("state_carried", "hidden_matches"),
+        ),
+        Mistake(
+            "prev_hidden returned",
+            ("return log_prob, next_hidden", "return log_prob, prev_hidden"),
+            ("state_carried", "hidden_matches"),
+        ),
+        Mistake(
+            "no dropout on the embedding",
+            (
+                "embedded = self.dropout(self.embedding(input))",
+                "embedded = self.embedding(input)",
+            ),
+            ("dropout_on_embedding_and_output",),
+        ),
+        Mistake(
+            "no dropout on the recurrent output",
+            ("self.projection(self.dropout(output))", "self.projection(output)"),
+            ("dropout_on_embedding_and_output",),
+        ),
+        Mistake(
+            "dropout after the projection",
+            ("self.projection(self.dropout(output))", "self.dropout(self.projection(output))"),
+            ("no_dropout_after_projection",),
+        ),
+        Mistake(
+            "dropout on the log-probabilities",
+            (
+                "log_prob = F.log_softmax(logits, dim=-1)",
+                "log_prob = self.dropout(F.log_softmax(logits, dim=-1))",
+            ),
+            ("log_probabilities", "no_dropout_after_projection"),
+        ),
+        Mistake(
+            "projection only on the last step",
+            (
+                "self.projection(self.dropout(output))",
+                "self.projection(self.dropout(output[:, -1]))",
+            ),
+            ("returns_log_prob_and_hidden",),
+        ),
+        Mistake(
+            "log_prob detached",
+            ("return log_prob, next_hidden", "return log_prob.detach(), next_hidden"),
+            ("gradients_match",),
+        ),
+        Mistake(
+            "dropout on in eval mode",
+            (
+                "embedded = self.dropout(self.embedding(input))",
+                "embedded = F.dropout(self.embedding(input), 0.5, training=True)",
+            ),
+            ("log_prob_matches",),
+        ),
+    ),
+)
