@@ -17,6 +17,7 @@ from autograder.authoring import sync as sync_step
 from autograder.config import Course
 from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_gradebook, print_result
+from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
 from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
 from autograder.grading import grade_notebook
@@ -210,6 +211,9 @@ def grade(
     training: Annotated[
         bool, typer.Option(help="run the training checks too (--no-training: unit checks only)")
     ] = True,
+    timings: Annotated[
+        bool, typer.Option(help="print where the seconds went (phases, training, memory)")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Grade one notebook (a table; --json for the full result) or a whole class with --out.
@@ -225,6 +229,8 @@ def grade(
         name = assignment or _assignment_of(path, course)
         result = grade_notebook(course, name, path, training=training)
         print_result(result, console)
+        if timings:
+            print_split(class_split([result]), console)
         if json_out is not None:
             json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
         if result.status == "grader_error":
@@ -250,6 +256,9 @@ def grade(
     try:
         exports.write_all(store, course, assignment, out)
         print_gradebook(exports.rows(store), course, assignment, console)
+        if timings:
+            stored = [store.submission_result(s.source) for s in store.submissions()]
+            print_split(class_split([r for r in stored if r is not None]), console)
     finally:
         store.close()
     console.print(

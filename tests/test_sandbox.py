@@ -118,7 +118,7 @@ def _follow(items: list, on_checkpoint) -> tuple[object, ChildOutcome, _Replies]
         events.put(item)
     outcome = ChildOutcome(on_checkpoint=on_checkpoint)
     replies = _Replies()
-    stopped = launcher._follow(events, replies, 5, Limits(), outcome, {"t": 5})
+    stopped = launcher._follow(events, replies, 5, Limits(), outcome, {"t": 5}, time.monotonic())
     return stopped, outcome, replies
 
 

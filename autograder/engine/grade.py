@@ -27,9 +27,16 @@ from autograder.engine.result import (
     CheckResult,
     ExerciseResult,
     SubmissionResult,
+    Timings,
 )
 from autograder.errors import GraderError
-from autograder.sandbox.exchange import ExerciseAnswer, ExerciseRequest, Isolation, SandboxError
+from autograder.sandbox.exchange import (
+    ChildOutcome,
+    ExerciseAnswer,
+    ExerciseRequest,
+    Isolation,
+    SandboxError,
+)
 from autograder.sandbox.launcher import run_submission
 from autograder.sandbox.spawn import Zygote
 from autograder.sandbox.tiers import isolation_for
@@ -77,6 +84,7 @@ def grade_submission(
     """
     started = time.monotonic()
     isolation = isolation or isolation_for(course)
+    preflight = time.monotonic() - started
     spec = course.config.assignment(assignment)
     base = {
         "assignment": assignment,
@@ -102,7 +110,8 @@ def grade_submission(
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
-    plans = _plans(exercises, seed, course)
+    plans, plan_seconds = _plans(exercises, seed, course)
+    check_seconds = 0.0
     requests = [
         ExerciseRequest(
             e.id,
@@ -117,11 +126,14 @@ def grade_submission(
     scored: dict[str, ExerciseResult] = {}
 
     def settle(exercise_id: str, answer: ExerciseAnswer) -> None:
+        nonlocal check_seconds
         if observe is not None:
             observe(exercise_id, answer)
         exercise = by_id[exercise_id]
         points = spec.exercises[exercise_id].points
+        began = time.monotonic()
         scored[exercise_id] = score(exercise, plans[exercise_id], answer, submission.cells, points)
+        check_seconds += time.monotonic() - began
         if on_result is not None:
             on_result(scored[exercise_id])
 
@@ -173,6 +185,7 @@ def grade_submission(
     ]
     devices = {r.training.device for r in results if r.training is not None}
     base["device"] = "cuda" if "cuda" in devices else "cpu"
+    total = time.monotonic() - started
     return SubmissionResult(
         **base,
         status="graded",
@@ -180,7 +193,8 @@ def grade_submission(
         exercises=results,
         cell_problems=problems,
         skipped_cells=submission.skipped,
-        seconds=round(time.monotonic() - started, 3),
+        seconds=round(total, 3),
+        timings=_timings(total, preflight, outcome, plan_seconds, check_seconds),
     )
 
 
@@ -191,18 +205,47 @@ def _require_assignment(notebook, assignment: str, course: Course) -> None:
         raise GraderError(f"this is the notebook of the assignment {named!r}, not {assignment!r}")
 
 
-def _plans(exercises: list[Exercise], seed: int, course: Course) -> dict[str, Plan]:
-    """Every exercise's plan. One thread: the reference models are tiny, and on a shared machine
-    torch's thread pool makes them slower, not faster."""
+def _plans(
+    exercises: list[Exercise], seed: int, course: Course
+) -> tuple[dict[str, Plan], dict[str, float]]:
+    """Every exercise's plan, and the seconds each took. One thread: the reference models are
+    tiny, and on a shared machine torch's thread pool makes them slower, not faster."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    plans, seconds = {}, {}
     try:
-        return {
-            e.id: e.make_plan(np.random.default_rng(exercise_seed(seed, e.id)), course)
-            for e in exercises
-        }
+        for e in exercises:
+            began = time.monotonic()
+            plans[e.id] = e.make_plan(np.random.default_rng(exercise_seed(seed, e.id)), course)
+            seconds[e.id] = round(time.monotonic() - began, 4)
     finally:
         torch.set_num_threads(threads)
+    return plans, seconds
+
+
+def _timings(
+    total: float, preflight: float, outcome: ChildOutcome, plans: dict[str, float], checks: float
+) -> Timings:
+    """Split the submission's seconds by phase (see `Timings`)."""
+    exercises = {
+        phase.removeprefix("exercise:"): round(seconds, 4)
+        for phase, seconds in outcome.seconds.items()
+        if phase.startswith("exercise:")
+    }
+    start = outcome.seconds.get("start", 0.0)
+    cells = outcome.seconds.get("cells", 0.0)
+    return Timings(
+        total=round(total, 4),
+        preflight=round(preflight, 4),
+        start=round(start, 4),
+        cells=round(cells, 4),
+        exercises=exercises,
+        plans=plans,
+        checks=round(checks, 4),
+        parent=round(max(0.0, total - preflight - start - cells - sum(exercises.values())), 4),
+        child_peak_mb=outcome.peak_mb.get("child"),
+        exercise_peak_mb=outcome.peak_mb.get("exercise"),
+    )
 
 
 def support_files(course: Course, assignment: str) -> dict[str, str]:

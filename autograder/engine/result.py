@@ -52,6 +52,8 @@ class TrainingRecord(_Record):
     best: float | None = None
     decided_step: int | None = None
     decided_seconds: float | None = None
+    #: seconds spent on the held-out evaluations at the checkpoints (not in `seconds`)
+    eval_seconds: float = 0.0
     #: (step, held-out metric or None when the outputs were unusable)
     checkpoints: list[tuple[int, float | None]] = []
     #: (step, mean training loss on the student's own targets)
@@ -90,6 +92,30 @@ class CellProblem(_Record):
     in_feedback: bool = True
 
 
+class Timings(_Record):
+    """Where one submission's seconds went, as the grader saw the child's events.
+
+    `preflight`: proving the confinement tier (once per grading process: in a batch, only where
+    no tier was handed in); `start`: launching the child until it is confined and ready (every
+    launch); `cells`: the student's cells; `exercises`: each exercise's own process, fork to
+    answer (a training check's run included); `plans` and `checks`: the grader's reference
+    answers and scoring, per exercise and in all; `parent`: the rest of the grader's own work
+    (reading the notebook, plans, checks, sending the request, results). The peaks are resident
+    memory in MB: the child after its cells, and the largest exercise process.
+    """
+
+    total: float
+    preflight: float = 0.0
+    start: float = 0.0
+    cells: float = 0.0
+    exercises: dict[str, float] = {}
+    plans: dict[str, float] = {}
+    checks: float = 0.0
+    parent: float = 0.0
+    child_peak_mb: float | None = None
+    exercise_peak_mb: float | None = None
+
+
 class SubmissionResult(_Record):
     assignment: str
     submission: str
@@ -110,3 +136,4 @@ class SubmissionResult(_Record):
     confined: bool
     confinement: Confinement = "namespaces"
     seconds: float
+    timings: Timings | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import resource
 import select
 import signal
 import sys
@@ -72,9 +73,14 @@ def serve(request_fd: int, answer_fd: int) -> None:
         header, result_arrays = run_exercise(exercise, namespace, history, arrays, shown, live)
         _sweep(whole_uid)
         protocol.write_message(answers, header, result_arrays)
-    protocol.write_message(answers, {"event": "done"})
+    protocol.write_message(answers, {"event": "done", "peak_kb": _peak_kb()})
     answers.close()
     _exit(0)
+
+
+def _peak_kb() -> int:
+    """This process's peak resident memory (KB): the grader reports it as a measurement only."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _keep_replies(request_fd: int) -> int:
@@ -215,8 +221,6 @@ def _probe_child(
     write_end: int,
     live: Callable[[dict[str, Any], dict[str, np.ndarray]], bool] | None = None,
 ) -> None:
-    import resource
-
     used = int(time.process_time()) + 1
     cpu = used + int(exercise.get("cpu_seconds", 60))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
@@ -240,7 +244,9 @@ def _probe_child(
     if os.getpid() != probe_pid:  # forked by the student's code and returned here
         _exit(0)
     imported = sorted(set(sys.modules) - loaded)
-    payload = protocol.encode({"probes": results, "imported": imported}, all_arrays)
+    payload = protocol.encode(
+        {"probes": results, "imported": imported, "peak_kb": _peak_kb()}, all_arrays
+    )
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(payload)
     _exit(0)

@@ -138,6 +138,7 @@ def _launch_once(
             else None
         ),
     }
+    launched = time.monotonic()
     process = zygote.spawn(write_end) if zygote else fresh_child(write_end)
     os.close(write_end)
     events: queue.Queue = queue.Queue()
@@ -154,7 +155,7 @@ def _launch_once(
         protocol.write_message(process.stdin, request, arrays)
     try:
         walls = {e.id: e.wall_seconds or limits.wall_seconds for e in exercises}
-        return _follow(events, process, cell_seconds, limits, outcome, walls)
+        return _follow(events, process, cell_seconds, limits, outcome, walls, launched)
     finally:
         process.kill()
         with contextlib.suppress(BrokenPipeError, OSError):
@@ -173,8 +174,11 @@ def _follow(
     limits: Limits,
     outcome: ChildOutcome,
     walls: dict[str, int],
+    launched: float,
 ) -> tuple[str, Any, dict[str, Any]] | None:
+    """Follow one child's events until it is done or stops; time each phase on the way."""
     phase: tuple[str, Any] = ("start", None)
+    began = launched
     startup = 60.0
     deadline = time.monotonic() + startup
     while True:
@@ -193,24 +197,29 @@ def _follow(
             return (*phase, reason)
         header, arrays = item
         event = header.get("event")
+        now = time.monotonic()
         if event == "ready":
-            phase, deadline = ("ready", None), time.monotonic() + startup
+            outcome.add_seconds("start", now - began)
+            phase, deadline = ("ready", None), now + startup
         elif event == "cell_start":
-            phase = ("cell", header.get("index"))
-            deadline = time.monotonic() + cell_seconds + MARGIN_SECONDS
+            phase, began = ("cell", header.get("index")), now
+            deadline = now + cell_seconds + MARGIN_SECONDS
         elif event == "cell_end" and phase == ("cell", header.get("index")):
+            outcome.add_seconds("cells", now - began)
             index = header["index"]
             outcome.cells[index] = CellReport(index, header.get("error"), header.get("defined", []))
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "exercise_start":
-            phase = ("exercise", header.get("id"))
+            phase, began = ("exercise", header.get("id")), now
             wall = walls.get(header.get("id"), limits.wall_seconds)
-            deadline = time.monotonic() + wall + 2 * MARGIN_SECONDS
+            deadline = now + wall + 2 * MARGIN_SECONDS
         elif event == "checkpoint" and phase == ("exercise", header.get("id")):
             problem = _answer_checkpoint(process, outcome, header, arrays)
             if problem:
                 return (*phase, {"type": "ProtocolError", "message": problem})
         elif event == "exercise_result" and phase == ("exercise", header.get("id")):
+            outcome.add_seconds(f"exercise:{header['id']}", now - began)
+            outcome.note_peak("exercise", header.get("peak_kb"))
             outcome.settle(
                 header["id"],
                 ExerciseAnswer(
@@ -222,6 +231,7 @@ def _follow(
             )
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "done":
+            outcome.note_peak("child", header.get("peak_kb"))
             return None
 
 

@@ -80,6 +80,7 @@ def training_record(spec: TrainingSpec, scored: Scored, threshold: Threshold) ->
         random_seed=number("random_seed"),
         steps=number("steps"),
         seconds=number("seconds", float),
+        eval_seconds=number("eval_seconds", float),
         stopped=text("stopped"),
         metric=spec.metric,
         threshold=threshold.value,
