@@ -114,8 +114,12 @@ def _checkpoint(exercise: str, step: int) -> tuple[dict, dict[str, np.ndarray]]:
 
 def _follow(items: list, on_checkpoint) -> tuple[object, ChildOutcome, _Replies]:
     events: queue.Queue = queue.Queue()
-    for item in [({"event": "ready"}, {}), ({"event": "exercise_start", "id": "t"}, {}), *items]:
-        events.put(item)
+    for header, arrays in [
+        ({"event": "ready"}, {}),
+        ({"event": "exercise_start", "id": "t"}, {}),
+        *items,
+    ]:
+        events.put((header, protocol.encode_arrays(arrays)))  # as the reader thread queues it
     outcome = ChildOutcome(on_checkpoint=on_checkpoint)
     replies = _Replies()
     stopped = launcher._follow(events, replies, 5, Limits(), outcome, {"t": 5}, time.monotonic())

@@ -186,6 +186,11 @@ def _follow(
             item = events.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             return (*phase, {"type": "Timeout", "message": _timeout_text(phase, cell_seconds)})
+        if isinstance(item, tuple):  # decoded here, in the grader's thread (see read_frame)
+            try:
+                item = (item[0], protocol.decode_arrays(item[1]))
+            except (protocol.ProtocolError, MemoryError) as error:
+                item = error
         if isinstance(item, MemoryError):  # the grader's own memory, not the child's doing
             raise SandboxError(f"the grader ran out of memory reading an answer ({item})")
         if isinstance(item, Exception) or item is None:
@@ -304,7 +309,7 @@ def _death_text(process: ChildProcess, item: Any) -> str:
 def _read_events(fd: int, events: queue.Queue) -> None:
     with os.fdopen(fd, "rb") as stream:
         try:
-            while (message := protocol.read_message(stream, 256 << 20)) is not None:
+            while (message := protocol.read_frame(stream, 256 << 20)) is not None:
                 events.put(message)
             events.put(None)
         except (protocol.ProtocolError, MemoryError) as error:

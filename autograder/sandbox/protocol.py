@@ -24,12 +24,16 @@ class ProtocolError(Exception):
 
 def encode(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bytes:
     head = json.dumps(header, allow_nan=True).encode("utf-8")
-    payload = b""
-    if arrays:
-        buffer = io.BytesIO()
-        np.savez(buffer, **{key: np.asarray(value, order="C") for key, value in arrays.items()})
-        payload = buffer.getvalue()
+    payload = encode_arrays(arrays or {})
     return _LENGTH.pack(len(head)) + head + _LENGTH.pack(len(payload)) + payload
+
+
+def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    if not arrays:
+        return b""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{key: np.asarray(value, order="C") for key, value in arrays.items()})
+    return buffer.getvalue()
 
 
 def write_message(
@@ -45,6 +49,14 @@ def read_message(
     stream: BinaryIO, max_bytes: int
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
     """The next message, or None at a clean end of stream; ProtocolError for anything else."""
+    frame = read_frame(stream, max_bytes)
+    return None if frame is None else (frame[0], decode_arrays(frame[1]))
+
+
+def read_frame(stream: BinaryIO, max_bytes: int) -> tuple[dict[str, Any], bytes] | None:
+    """The next message with its arrays still encoded. A reader thread uses this: decoding runs
+    numpy's header parser (ast), which must not run beside the grader's own ast.parse calls in
+    another thread (CPython 3.11's AST state is per interpreter: gh-106905)."""
     first = stream.read(_LENGTH.size)
     if not first:
         return None
@@ -62,7 +74,7 @@ def read_message(
         raise ProtocolError(f"header is not JSON: {error}") from None
     if not isinstance(header, dict):
         raise ProtocolError("header must be a JSON object")
-    return header, decode_arrays(payload)
+    return header, payload
 
 
 def decode_arrays(payload: bytes) -> dict[str, np.ndarray]:
