@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import threading
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -43,6 +44,12 @@ def write_message(
     while data:  # an unbuffered pipe may take a large message in several writes
         data = data[stream.write(data) or 0 :]
     stream.flush()
+
+
+#: One decoding at a time per process: numpy parses each array's header with ast, and CPython
+#: 3.11's AST state is shared by the interpreter's threads (gh-106905); calibration decodes the
+#: answers of several children in threads of one process.
+_DECODING = threading.Lock()
 
 
 def read_message(
@@ -81,7 +88,7 @@ def decode_arrays(payload: bytes) -> dict[str, np.ndarray]:
     if not payload:
         return {}
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        with _DECODING, np.load(io.BytesIO(payload), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except MemoryError:  # the reader's own limit, not the sender's fault
         raise
