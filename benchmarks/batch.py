@@ -119,14 +119,21 @@ def time_ours(course, folder: Path, run: Path, workers: int, training: bool) -> 
     seconds = time.perf_counter() - started
     store = Store(run / DB_NAME)
     try:
-        results = [store.submission_result(s.source) for s in store.submissions()]
+        graded = {s.source: store.submission_result(s.source) for s in store.submissions()}
+        crashed = [s.message for s in store.submissions() if graded[s.source] is None]
     finally:
         store.close()
+    results = [r for r in graded.values() if r is not None]
+    failed = crashed + [r.grader_problem for r in results if r.status == "grader_error"]
+    if failed:  # a ratio over grader failures would measure nothing
+        raise SystemExit(f"rnn-grader could not grade {len(failed)} submissions: {failed[0]}")
     kind = "training included" if training else "unit checks"
-    print_split(
-        class_split([r for r in results if r is not None]),
-        Console(width=110),
-        f"rnn-grader, {kind}, {workers} worker(s)",
+    split = class_split(results)
+    print_split(split, Console(width=110), f"rnn-grader, {kind}, {workers} worker(s)")
+    print(
+        f"batch wall time {seconds:.1f} s, of which outside any submission (driver preflight, "
+        f"worker and zygote start, intake, exports) about "
+        f"{seconds - split.total / workers:.1f} s"
     )
     return seconds
 

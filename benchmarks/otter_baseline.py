@@ -41,7 +41,7 @@ def otter_autograder_zip(course: Course, assignment: str, folder: Path) -> Path:
 
 def copy_course(folder: Path) -> Course:
     """A scratch copy of the course, so that building for a benchmark never touches the repo."""
-    for name in ("assignments", "solutions"):
+    for name in ("assignments", "solutions", "calibration"):
         shutil.copytree(REPO / name, folder / name)
     shutil.copyfile(REPO / "grader.yaml", folder / "grader.yaml")
     return Course(folder / "grader.yaml")
