@@ -37,6 +37,8 @@ from autograder.batch.store import Store
 from autograder.demo import DEMO_ASSIGNMENT, write_class
 from autograder.engine.intake import HEAVY_TAG
 from autograder.engine.timings import class_split, print_split
+from autograder.grading import grade_notebook
+from autograder.sandbox.spawn import Zygote
 from benchmarks.otter_baseline import copy_course, course_data, otter_autograder_zip
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -138,6 +140,13 @@ def time_ours(course, folder: Path, run: Path, workers: int, training: bool) -> 
     return seconds
 
 
+def zygote_peak(course, notebook: Path) -> float | None:
+    """The peak memory of a worker's zygote after it has served one solved notebook."""
+    with Zygote() as zygote:
+        grade_notebook(course, DEMO_ASSIGNMENT, notebook, zygote=zygote, training=False)
+        return zygote.peak_mb()
+
+
 def compare(label: str, count: int, ours: float, theirs: float, crashed: int) -> None:
     rate_ours, rate_theirs = count / ours, count / theirs
     print(
@@ -159,6 +168,7 @@ def main() -> None:
     unit_paths = without_heavy_cells(paths, folder / "class-unit")
     os.environ.update(RNN_GRADER_DATA=str(course_data()), RNN_GRADER_QUICK="1", **ONE_THREAD)
     print(f"{len(paths)} notebooks of {DEMO_ASSIGNMENT}")
+    print(f"peak memory of a zygote: {zygote_peak(course, paths[0]):.0f} MB")
     for workers in args.workers:
         ours = time_ours(course, paths[0].parent, folder / f"unit-{workers}", workers, False)
         theirs, crashed = time_otter(unit_paths, zip_path, workers)

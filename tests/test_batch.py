@@ -148,3 +148,25 @@ def _finished(database: Path) -> dict[str, str]:
             "AND intake_error IS NULL"
         ).fetchall()
     return dict(rows)
+
+
+def test_a_batch_where_no_tier_holds_grades_nothing_and_leaves_no_worker(
+    class_folder: Path, course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers start while the driver proves the tier; when the proof fails they stop."""
+    from autograder.batch import runner
+    from autograder.sandbox.tiers import IsolationError
+
+    def no_tier(*args: object, **kwargs: object) -> None:
+        raise IsolationError("no confinement tier holds here (test)")
+
+    monkeypatch.setattr(runner, "isolation_for", no_tier)
+    with pytest.raises(IsolationError, match="no confinement tier"):
+        runner.run_batch(course, ASSIGNMENT, class_folder, tmp_path / "run", workers=2)
+    deadline = time.monotonic() + 30
+    while runner.mp.active_children() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not runner.mp.active_children()
+    with sqlite3.connect(tmp_path / "run" / DB_NAME) as db:
+        statuses = {row[0] for row in db.execute("SELECT status FROM submissions")}
+    assert "pending" in statuses and not statuses & {"graded", "grader_error"}, statuses

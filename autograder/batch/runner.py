@@ -16,6 +16,7 @@ import os
 import queue
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -109,7 +110,6 @@ def run_batch(
         if tasks:
             # Other students' notebooks and results must be as far out of reach as the grader.
             both = (str(path.resolve()), str(run_dir.resolve()))
-            isolation = isolation_for(course, extra=Protected(both, both[1:]))
             _grade_all(
                 course,
                 assignment,
@@ -118,7 +118,7 @@ def run_batch(
                 workers or os.cpu_count() or 1,
                 summary,
                 console,
-                isolation,
+                lambda: isolation_for(course, extra=Protected(both, both[1:])),
             )
         summary.seconds = time.monotonic() - started
         summary.changes = store.changes_since(started_at) if regrade else []
@@ -155,21 +155,36 @@ def _grade_all(
     workers: int,
     summary: BatchSummary,
     console: Console,
-    isolation: Isolation,
+    prove: Callable[[], Isolation],
 ) -> None:
+    """Grade `tasks` in `workers` processes. The workers start (import torch, start their
+    zygote) while `prove` finds the confinement tier; each then takes the proven isolation from
+    `setup` before its first task, or None when no tier holds."""
     context = mp.get_context("spawn")
     inbox: mp.Queue = context.Queue()
     outbox: mp.Queue = context.Queue()
+    setup: mp.Queue = context.Queue()
     for task in tasks:
         inbox.put(task)
     count = min(workers, len(tasks))
     for _ in range(count):
         inbox.put(None)
+    isolation: Isolation | None = None
 
     def start(slot: int):
-        return _start(context, slot, course, assignment, inbox, outbox, isolation)
+        if isolation is not None:  # a replacement for a dead worker
+            setup.put(isolation)
+        return _start(context, slot, course, assignment, inbox, outbox, setup)
 
     pool = {slot: start(slot) for slot in range(count)}
+    try:
+        isolation = prove()
+    except BaseException:
+        for _ in pool:
+            setup.put(None)
+        raise
+    for _ in pool:
+        setup.put(isolation)
     holding: dict[int, Task] = {}
     order = list(course.config.assignment(assignment).exercises)
     by_source = {task.source: task for task in tasks}
@@ -251,28 +266,31 @@ def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
     return lost
 
 
-def _start(context, slot: int, course: Course, assignment: str, inbox, outbox, isolation):
+def _start(context, slot: int, course: Course, assignment: str, inbox, outbox, setup):
     process = context.Process(
         target=_worker,
-        args=(slot, str(course.config_path), assignment, inbox, outbox, isolation),
+        args=(slot, str(course.config_path), assignment, inbox, outbox, setup),
         daemon=True,
     )
     process.start()
     return process
 
 
-def _worker(
-    slot: int, config_path: str, assignment: str, inbox, outbox, isolation: Isolation
-) -> None:
+def _worker(slot: int, config_path: str, assignment: str, inbox, outbox, setup) -> None:
     """Grade tasks until the sentinel; die with the batch (PR_SET_PDEATHSIG)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from autograder.grading import grade_notebook
     from autograder.sandbox.spawn import Zygote
 
+    zygote = Zygote()  # first: it loads torch and the warm modules while this process imports
+    from autograder.grading import grade_notebook
+
     course = Course(Path(config_path))
-    zygote = Zygote()
+    isolation: Isolation | None = setup.get()
+    if isolation is None:  # no confinement tier holds: the driver reports it
+        zygote.close()
+        return
     while (task := inbox.get()) is not None:
         outbox.put(("start", slot, task.source, ""))
         try:

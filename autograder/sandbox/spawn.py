@@ -101,6 +101,14 @@ class Zygote:
             pid, os.fdopen(request_w, "wb"), os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
         )
 
+    def peak_mb(self) -> float | None:
+        """The zygote's own peak resident memory (its VmHWM), a measurement for benchmarks."""
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return None
+
     def close(self) -> None:
         self.channel.close()
         self.process.kill()
