@@ -74,13 +74,7 @@ def sync(
     stale = []
     for name in _selected(course, assignment):
         report = sync_step.sync_notebook(course, name, check=check)
-        state = (
-            "out of date"
-            if check and report.changed
-            else "updated"
-            if report.changed
-            else "in sync"
-        )
+        state = ("out of date" if check else "updated") if report.changed else "in sync"
         console.print(f"{name}: {state} ({len(set(report.changed_cells))} cell(s))")
         if report.changed:
             stale.append(name)
@@ -94,15 +88,24 @@ def build(
     config: ConfigOption = None,
     assignment: AssignmentOption = None,
     dist: Annotated[Path, typer.Option(help="where otter's outputs go")] = Path("dist"),
+    sync_first: Annotated[
+        bool, typer.Option("--sync", help="sync out-of-date master notebooks first")
+    ] = False,
 ) -> None:
     """Run otter assign on every master notebook; write student_template/ and dist/.
+
+    A master notebook out of date with solutions/ or grader.yaml is refused (`--sync`: synced
+    first, and said).
 
     Each Gradescope zip carries the course data its training checks read ($RNN_GRADER_DATA or
     grader.yaml's data_dir); a check whose data is missing is built, but not graded there.
     """
     course = Course.discover(config)
     dist_root = dist if dist.is_absolute() else course.root / dist
-    for name in _selected(course, assignment):
+    names = _selected(course, assignment)
+    for name, cells in sync_step.require_in_sync(course, names, update=sync_first).items():
+        console.print(f"{name}: synced first ({cells} cell(s) from solutions/ and grader.yaml)")
+    for name in names:
         built = build_step.build(course, name, dist_root)
         gradescope = build_zip(course, name, dist_root)
         console.print(

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from typer.testing import CliRunner
 
 from autograder.authoring import build as build_step
 from autograder.authoring.sources import solution_lines
+from autograder.cli import app
 from autograder.config import Course
 from autograder.errors import GraderError
 
@@ -100,3 +102,43 @@ def test_build_reports_a_missing_master_notebook(fresh_build: Course, tmp_path: 
     (root / "assignments" / "anna_lstm" / "anna_lstm.ipynb").unlink()
     with pytest.raises(GraderError, match="master notebook .* does not exist"):
         build_step.build(Course(root / "grader.yaml"), "anna_lstm", root / "dist")
+
+
+def _course_with_points_changed(repo_root: Path, folder: Path) -> Path:
+    """A copy of the course whose grader.yaml gives custom_rnn 5 points (the notebook says 4)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("assignments", "solutions", "calibration", "autograder"):
+        shutil.copytree(repo_root / name, folder / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(repo_root / name, folder / name)
+    text = (repo_root / "grader.yaml").read_text(encoding="utf-8")
+    assert text.count("custom_rnn: {points: 4}") == 1
+    config = folder / "grader.yaml"
+    config.write_text(text.replace("custom_rnn: {points: 4}", "custom_rnn: {points: 5}"))
+    return config
+
+
+def test_build_refuses_a_master_notebook_out_of_date_with_grader_yaml(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    config = _course_with_points_changed(repo_root, tmp_path)
+    result = CliRunner().invoke(app, ["build", "-a", "names_charlm", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "refusing to build" in result.output and "names_charlm (1 cell(s))" in result.output
+    assert not (tmp_path / "dist").exists() and not (tmp_path / "student_template").exists()
+
+
+@pytest.mark.slow
+def test_build_with_sync_brings_the_notebook_up_to_date_first(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    config = _course_with_points_changed(repo_root, tmp_path)
+    result = CliRunner().invoke(
+        app, ["build", "-a", "names_charlm", "--sync", "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "names_charlm: synced first (1 cell(s)" in result.output
+    master = nbformat.read(tmp_path / "assignments/names_charlm/names_charlm.ipynb", as_version=4)
+    questions = [c.source for c in master.cells if c.source.startswith("# BEGIN QUESTION")]
+    assert "# BEGIN QUESTION\nname: custom_rnn\npoints: 5" in questions
+    assert (tmp_path / "dist/names_charlm/gradescope.zip").is_file()

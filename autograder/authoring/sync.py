@@ -71,6 +71,26 @@ def sync_notebook(course: Course, assignment: str, *, check: bool = False) -> Sy
     return report
 
 
+def require_in_sync(course: Course, assignments: list[str], *, update: bool) -> dict[str, int]:
+    """The master notebooks that were out of date with solutions/ or grader.yaml (changed cells).
+
+    A build from one would ship points or code that grader.yaml and the grader do not use, so
+    without `update` this refuses; with it the notebooks are synced first, for the caller to say.
+    """
+    stale = {}
+    for name in assignments:
+        report = sync_notebook(course, name, check=not update)
+        if report.changed:
+            stale[name] = len(set(report.changed_cells))
+    if stale and not update:
+        listed = ", ".join(f"{name} ({cells} cell(s))" for name, cells in stale.items())
+        raise GraderError(
+            f"refusing to build: master notebooks out of date with solutions/ or grader.yaml: "
+            f"{listed}. Run `rnn-grader sync` first, or `rnn-grader build --sync`"
+        )
+    return stale
+
+
 def _wanted_source(
     cell: nbformat.NotebookNode, solutions_dir: Path, spec: Assignment
 ) -> str | None:
