@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,7 @@ from autograder.config import Course
 from autograder.engine.result import SubmissionResult
 from autograder.exercises import exercises_for
 from autograder.grading import grade_notebook
+from autograder.sandbox.spawn import Zygote
 from tests import submissions
 
 ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
@@ -18,10 +20,20 @@ ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
 pytestmark = pytest.mark.slow
 
 
-def grade(course: Course, assignment: str, nb, folder: Path, name: str) -> SubmissionResult:
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    """One pre-loaded parent for the module's gradings, as a batch worker has: each grading
+    then starts its child by a fork instead of a fresh interpreter that imports torch."""
+    with Zygote() as started:
+        yield started
+
+
+def grade(
+    course: Course, assignment: str, nb, folder: Path, name: str, zygote: Zygote | None
+) -> SubmissionResult:
     """Unit checks only: the training checks have their own tests (test_training.py)."""
     path = submissions.write(nb, folder, name)
-    return grade_notebook(course, assignment, path, training=False)
+    return grade_notebook(course, assignment, path, training=False, zygote=zygote)
 
 
 def unit_ids(course: Course, assignment: str) -> list[str]:
@@ -30,8 +42,11 @@ def unit_ids(course: Course, assignment: str) -> list[str]:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_gets_full_marks(course: Course, assignment: str, tmp_path: Path) -> None:
-    result = grade(course, assignment, submissions.reference(course, assignment), tmp_path, "ref")
+def test_reference_gets_full_marks(
+    course: Course, assignment: str, tmp_path: Path, zygote: Zygote
+) -> None:
+    nb = submissions.reference(course, assignment)
+    result = grade(course, assignment, nb, tmp_path, "ref", zygote)
     failing = {e.id: e.message for e in result.exercises if e.status != "passed"}
     assert not failing, failing
     assert result.points == result.max_points
@@ -46,35 +61,39 @@ def test_reference_gets_full_marks(course: Course, assignment: str, tmp_path: Pa
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_blank_template_gets_zero_without_crashing(
-    course: Course, assignment: str, tmp_path: Path
+    course: Course, assignment: str, tmp_path: Path, zygote: Zygote
 ) -> None:
-    result = grade(course, assignment, submissions.blank(course, assignment), tmp_path, "blank")
+    nb = submissions.blank(course, assignment)
+    result = grade(course, assignment, nb, tmp_path, "blank", zygote)
     assert result.status == "graded"
     assert {e.id: e.points for e in result.exercises} == {e.id: 0.0 for e in result.exercises}
     assert all(e.message for e in result.exercises)
 
 
-def test_grading_is_deterministic(course: Course, tmp_path: Path) -> None:
+def test_grading_is_deterministic(course: Course, tmp_path: Path, zygote: Zygote) -> None:
+    """The same notebook twice, once through the zygote and once in a fresh child."""
     exercises = exercises_for(
         "names_charlm", list(course.config.assignment("names_charlm").exercises)
     )
     round_ = submissions.mistake_rounds(exercises)[0]
     nb = submissions.with_mistakes(course, "names_charlm", round_)
-    first = grade(course, "names_charlm", nb, tmp_path, "first")
-    second = grade(course, "names_charlm", nb, tmp_path, "second")
+    first = grade(course, "names_charlm", nb, tmp_path, "first", zygote)
+    second = grade(course, "names_charlm", nb, tmp_path, "second", None)  # a fresh child
     strip = lambda r: [e.model_dump() for e in r.exercises]  # noqa: E731
     assert strip(first) == strip(second)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_known_mistake_is_caught(course: Course, assignment: str, tmp_path: Path) -> None:
+def test_every_known_mistake_is_caught(
+    course: Course, assignment: str, tmp_path: Path, zygote: Zygote
+) -> None:
     exercises = exercises_for(assignment, unit_ids(course, assignment))
     for exercise in exercises:
         assert len(exercise.mistakes) >= 6, f"{exercise.id}: fewer than six known mistakes"
     missed = []
     for number, round_ in enumerate(submissions.mistake_rounds(exercises)):
         nb = submissions.with_mistakes(course, assignment, round_)
-        result = grade(course, assignment, nb, tmp_path, f"round{number}")
+        result = grade(course, assignment, nb, tmp_path, f"round{number}", zygote)
         by_id = {e.id: e for e in result.exercises}
         for exercise_id, mistake in round_.items():
             graded = by_id[exercise_id]
@@ -109,11 +128,13 @@ def _cell_defining(nb, name: str):
     )
 
 
-def test_a_syntax_error_costs_only_what_its_cell_defines(course: Course, tmp_path: Path) -> None:
+def test_a_syntax_error_costs_only_what_its_cell_defines(
+    course: Course, tmp_path: Path, zygote: Zygote
+) -> None:
     nb = submissions.reference(course, "names_charlm")
     cell = _cell_defining(nb, "CharRNN")
     cell.source = cell.source.replace("return logits, hidden", "return logits, hidden)")
-    result = grade(course, "names_charlm", nb, tmp_path, "syntax")
+    result = grade(course, "names_charlm", nb, tmp_path, "syntax", zygote)
     by_id = {e.id: e for e in result.exercises}
     assert by_id["char_rnn"].points == 0
     assert all(e.status == "passed" for e in result.exercises if e.id != "char_rnn")
@@ -121,7 +142,9 @@ def test_a_syntax_error_costs_only_what_its_cell_defines(course: Course, tmp_pat
     assert problem.cell == nb.cells.index(cell) and problem.line is not None
 
 
-def test_moved_split_and_duplicated_cells_still_resolve(course: Course, tmp_path: Path) -> None:
+def test_moved_split_and_duplicated_cells_still_resolve(
+    course: Course, tmp_path: Path, zygote: Zygote
+) -> None:
     nb = submissions.reference(course, "names_charlm")
     custom = _cell_defining(nb, "CustomRNN")
     nb.cells.remove(custom)
@@ -139,7 +162,7 @@ def test_moved_split_and_duplicated_cells_still_resolve(course: Course, tmp_path
             + "\n\nNamesDataset.__getitem__ = _getitem"
         ),
     )
-    result = grade(course, "names_charlm", nb, tmp_path, "moved")
+    result = grade(course, "names_charlm", nb, tmp_path, "moved", zygote)
     assert {e.id: e.status for e in result.exercises} == {e.id: "passed" for e in result.exercises}
 
 
