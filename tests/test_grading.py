@@ -54,8 +54,7 @@ def test_reference_gets_full_marks(
     timings = result.timings  # where the seconds went: every exercise timed, peaks measured
     assert set(timings.exercises) == set(timings.plans) == {e.id for e in result.exercises}
     assert min(timings.exercises.values()) > 0 and timings.start > 0 and timings.cells > 0
-    assert timings.parent >= timings.checks
-    assert timings.total <= result.seconds + 0.01
+    assert timings.parent >= sum(timings.plans.values()) - 0.01  # plans come before the child
     assert timings.exercise_peak_mb > 50 and 50 < timings.child_peak_mb < 2048
 
 

@@ -227,15 +227,9 @@ def _timings(
     total: float, preflight: float, outcome: ChildOutcome, plans: dict[str, float], checks: float
 ) -> Timings:
     """Split the submission's seconds by phase (see `Timings`)."""
-    exercises = {
-        phase.removeprefix("exercise:"): round(seconds, 4)
-        for phase, seconds in outcome.seconds.items()
-        if phase.startswith("exercise:")
-    }
-    start = outcome.seconds.get("start", 0.0)
-    cells = outcome.seconds.get("cells", 0.0)
+    exercises = {name: round(seconds, 4) for name, seconds in outcome.exercise_seconds.items()}
+    start, cells = outcome.start_seconds, outcome.cell_seconds
     return Timings(
-        total=round(total, 4),
         preflight=round(preflight, 4),
         start=round(start, 4),
         cells=round(cells, 4),

@@ -93,18 +93,19 @@ class CellProblem(_Record):
 
 
 class Timings(_Record):
-    """Where one submission's seconds went, as the grader saw the child's events.
+    """Where one submission's `seconds` went, as the grader saw the child's events.
 
     `preflight`: proving the confinement tier (once per grading process: in a batch, only where
     no tier was handed in); `start`: launching the child until it is confined and ready (every
     launch); `cells`: the student's cells; `exercises`: each exercise's own process, fork to
-    answer (a training check's run included); `plans` and `checks`: the grader's reference
-    answers and scoring, per exercise and in all; `parent`: the rest of the grader's own work
-    (reading the notebook, plans, checks, sending the request, results). The peaks are resident
-    memory in MB: the child after its cells, and the largest exercise process.
+    answer (a training check's run included); cells and exercises as the child timed them;
+    `parent`: the rest, when the child was in none of those phases: the grader's own work it
+    waited for (reading the notebook, the `plans`, sending the request, scoring the last
+    answer). `checks` is the scoring in all; most of it runs while the child works on the next
+    exercise. The peaks are resident memory in MB: the child after its cells, and the largest
+    exercise process.
     """
 
-    total: float
     preflight: float = 0.0
     start: float = 0.0
     cells: float = 0.0

@@ -54,7 +54,7 @@ class ClassSplit:
         if timings is None:
             return
         self.submissions += 1
-        self.total += timings.total
+        self.total += result.seconds
         for name in ("preflight", "start", "cells", "checks", "parent"):
             self.phases[name] = self.phases.get(name, 0.0) + getattr(timings, name)
         self.phases["plans"] = self.phases.get("plans", 0.0) + sum(timings.plans.values())
@@ -82,7 +82,8 @@ def class_split(results: list[SubmissionResult]) -> ClassSplit:
 
 
 def print_split(split: ClassSplit, console: Console, title: str = "Where the seconds went") -> None:
-    """The class's seconds by phase (share of all), then each training check's decision."""
+    """The class's seconds by phase (the rows add up to all), the scoring that ran beside the
+    child, then each training check's decision."""
     if not split.submissions:
         console.print("no timings recorded")
         return
@@ -94,13 +95,7 @@ def print_split(split: ClassSplit, console: Console, title: str = "Where the sec
     rows = [
         ("grader: preflight", split.phases.get("preflight", 0.0)),
         ("grader: plans", split.phases.get("plans", 0.0)),
-        ("grader: checks", split.phases.get("checks", 0.0)),
-        (
-            "grader: other",
-            split.phases.get("parent", 0.0)
-            - split.phases.get("plans", 0.0)
-            - split.phases.get("checks", 0.0),
-        ),
+        ("grader: other", split.phases.get("parent", 0.0) - split.phases.get("plans", 0.0)),
         ("child: start", split.phases.get("start", 0.0)),
         ("child: student cells", split.phases.get("cells", 0.0)),
         *((f"exercise: {name}", seconds) for name, seconds in split.exercises.items()),
@@ -113,6 +108,8 @@ def print_split(split: ClassSplit, console: Console, title: str = "Where the sec
             f"{seconds / split.submissions:.3f}",
         )
     console.print(table)
+    checks = split.phases.get("checks", 0.0)
+    console.print(f"scoring (checks): {checks:.2f} s, mostly while the child ran the next exercise")
     for exercise, run in split.training.items():
         console.print(
             f"training {exercise}: {run.runs} runs, {(run.data + run.decision) / run.runs:.2f} s "

@@ -68,9 +68,11 @@ def serve(request_fd: int, answer_fd: int) -> None:
     _sweep(whole_uid)
     for exercise in request.get("exercises", []):
         protocol.write_message(answers, {"event": "exercise_start", "id": exercise["id"]})
+        began = time.monotonic()
         shown = gpus if exercise.get("gpu") else ""
         live = (answers, replies) if exercise.get("live") else None
         header, result_arrays = run_exercise(exercise, namespace, history, arrays, shown, live)
+        header["seconds"] = round(time.monotonic() - began, 4)  # fork to answer
         _sweep(whole_uid)
         protocol.write_message(answers, header, result_arrays)
     protocol.write_message(answers, {"event": "done", "peak_kb": _peak_kb()})
@@ -140,6 +142,7 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
         if index in skip:
             continue
         protocol.write_message(answers, {"event": "cell_start", "index": index})
+        began = time.monotonic()
         before = {name: id(value) for name, value in namespace.items()}
         error = None
         signal.alarm(int(request.get("cell_seconds", 30)))
@@ -164,8 +167,16 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
         for name in defined:
             history.setdefault(name, []).append(namespace[name])
         sys.stdout.flush()
+        seconds = round(time.monotonic() - began, 4)
         protocol.write_message(
-            answers, {"event": "cell_end", "index": index, "error": error, "defined": defined[:200]}
+            answers,
+            {
+                "event": "cell_end",
+                "index": index,
+                "error": error,
+                "defined": defined[:200],
+                "seconds": seconds,
+            },
         )
     return namespace, history
 

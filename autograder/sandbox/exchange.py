@@ -80,14 +80,13 @@ class ChildOutcome:
     #: arrays of the checkpoints streamed so far, per exercise; merged into its final answer
     streamed: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
     checkpoints_seen: dict[str, int] = field(default_factory=dict, repr=False)
-    #: seconds per phase, timed from the child's events: "start" (launch to ready, every
-    #: launch), "cells", and "exercise:<id>" (its process, fork to answer)
-    seconds: dict[str, float] = field(default_factory=dict)
+    #: seconds timed from the child's events: launch to ready (every launch), the cells, and
+    #: each exercise's process, fork to answer
+    start_seconds: float = 0.0
+    cell_seconds: float = 0.0
+    exercise_seconds: dict[str, float] = field(default_factory=dict)
     #: peak resident memory in MB the child reported: "child" (after its cells), "exercise"
     peak_mb: dict[str, float] = field(default_factory=dict)
-
-    def add_seconds(self, phase: str, seconds: float) -> None:
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
 
     def note_peak(self, process: str, kilobytes: object) -> None:
         if isinstance(kilobytes, int) and not isinstance(kilobytes, bool) and kilobytes > 0:

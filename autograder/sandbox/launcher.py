@@ -178,7 +178,6 @@ def _follow(
 ) -> tuple[str, Any, dict[str, Any]] | None:
     """Follow one child's events until it is done or stops; time each phase on the way."""
     phase: tuple[str, Any] = ("start", None)
-    began = launched
     startup = 60.0
     deadline = time.monotonic() + startup
     while True:
@@ -203,19 +202,19 @@ def _follow(
         header, arrays = item
         event = header.get("event")
         now = time.monotonic()
-        if event == "ready":
-            outcome.add_seconds("start", now - began)
+        if event == "ready":  # this loop waits idle for it: the read time is its arrival
+            outcome.start_seconds += now - launched
             phase, deadline = ("ready", None), now + startup
         elif event == "cell_start":
-            phase, began = ("cell", header.get("index")), now
+            phase = ("cell", header.get("index"))
             deadline = now + cell_seconds + MARGIN_SECONDS
         elif event == "cell_end" and phase == ("cell", header.get("index")):
-            outcome.add_seconds("cells", now - began)
+            outcome.cell_seconds += _reported_seconds(header)
             index = header["index"]
             outcome.cells[index] = CellReport(index, header.get("error"), header.get("defined", []))
             phase, deadline = ("between", None), time.monotonic() + startup
         elif event == "exercise_start":
-            phase, began = ("exercise", header.get("id")), now
+            phase = ("exercise", header.get("id"))
             wall = walls.get(header.get("id"), limits.wall_seconds)
             deadline = now + wall + 2 * MARGIN_SECONDS
         elif event == "checkpoint" and phase == ("exercise", header.get("id")):
@@ -223,7 +222,7 @@ def _follow(
             if problem:
                 return (*phase, {"type": "ProtocolError", "message": problem})
         elif event == "exercise_result" and phase == ("exercise", header.get("id")):
-            outcome.add_seconds(f"exercise:{header['id']}", now - began)
+            outcome.exercise_seconds[header["id"]] = _reported_seconds(header)
             outcome.note_peak("exercise", header.get("peak_kb"))
             outcome.settle(
                 header["id"],
@@ -304,6 +303,15 @@ def _death_text(process: ChildProcess, item: Any) -> str:
             return f"the process running your code {deaths.MEMORY_KILL}"
         return "the process running your code ended unexpectedly"
     return f"the process running your code {deaths.describe(code, process.memory_kills)}"
+
+
+def _reported_seconds(header: dict[str, Any]) -> float:
+    """A phase's duration as the child measured it (this loop may read its events late, while
+    it scores the last answer). A measurement only: anything but a sane number counts as 0."""
+    value = header.get("seconds")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e6:
+        return float(value)
+    return 0.0
 
 
 def _read_events(fd: int, events: queue.Queue) -> None:
