@@ -20,7 +20,6 @@ from autograder.engine.report import print_gradebook, print_result
 from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
 from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
-from autograder.grading import grade_notebook
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
@@ -229,6 +228,8 @@ def grade(
     if out is None:
         if not path.is_file() or path.suffix != ".ipynb":
             raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
+        from autograder.grading import grade_notebook  # torch: only where one grades here
+
         name = assignment or _assignment_of(path, course)
         result = grade_notebook(course, name, path, training=training)
         print_result(result, console)

@@ -19,6 +19,7 @@ from autograder.batch.runner import DB_NAME
 from autograder.cli import app
 from autograder.config import Course
 from autograder.demo import write_class
+from tests.submissions import scratch_course
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "names_charlm"
@@ -151,18 +152,18 @@ def _finished(database: Path) -> dict[str, str]:
 
 
 def test_a_batch_where_no_tier_holds_grades_nothing_and_leaves_no_worker(
-    class_folder: Path, course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    class_folder: Path, course: Course, tmp_path: Path
 ) -> None:
-    """The workers start while the driver proves the tier; when the proof fails they stop."""
+    """The first worker proves the tier while the others start; when no tier holds, the driver
+    says why and every worker stops. Here the container tier's uid is taken (nobody's)."""
     from autograder.batch import runner
     from autograder.sandbox.tiers import IsolationError
 
-    def no_tier(*args: object, **kwargs: object) -> None:
-        raise IsolationError("no confinement tier holds here (test)")
-
-    monkeypatch.setattr(runner, "isolation_for", no_tier)
-    with pytest.raises(IsolationError, match="no confinement tier"):
-        runner.run_batch(course, ASSIGNMENT, class_folder, tmp_path / "run", workers=2)
+    edits = {"confinement: auto": "confinement: container", "uid_base: 61000": "uid_base: 65534"}
+    scratch = scratch_course(course, tmp_path / "course", edits)
+    assert scratch.config.sandbox.uid_base == 65534
+    with pytest.raises(IsolationError, match="uid 65534 belongs to user nobody"):
+        runner.run_batch(scratch, ASSIGNMENT, class_folder, tmp_path / "run", workers=2)
     deadline = time.monotonic() + 30
     while runner.mp.active_children() and time.monotonic() < deadline:
         time.sleep(0.2)

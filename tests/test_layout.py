@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,14 @@ def test_every_exercise_resolves_to_exactly_one_module(course: Course) -> None:
         assert {e: m for e, m in defining.items() if m != [e]} == {}, assignment
         assert sorted(defining) == sorted(spec.exercises), assignment
         assert [e.id for e in package.EXERCISES] == list(spec.exercises), assignment
+
+
+def test_the_batch_driver_never_imports_torch() -> None:
+    """The driver only dispatches: torch is imported by the workers and their zygotes (about a
+    second and a half each), so a driver that imported it would delay every batch's start."""
+    code = (
+        "import sys, autograder.cli, autograder.batch.runner, autograder.batch.exports; "
+        "print('torch' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"

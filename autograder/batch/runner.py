@@ -16,7 +16,6 @@ import os
 import queue
 import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +36,7 @@ from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
 from autograder.sandbox.exchange import Isolation
-from autograder.sandbox.tiers import Protected, isolation_for
+from autograder.sandbox.tiers import IsolationError, Protected, isolation_for
 
 DB_NAME = "grades.sqlite"
 
@@ -118,7 +117,7 @@ def run_batch(
                 workers or os.cpu_count() or 1,
                 summary,
                 console,
-                lambda: isolation_for(course, extra=Protected(both, both[1:])),
+                Protected(both, both[1:]),
             )
         summary.seconds = time.monotonic() - started
         summary.changes = store.changes_since(started_at) if regrade else []
@@ -155,11 +154,12 @@ def _grade_all(
     workers: int,
     summary: BatchSummary,
     console: Console,
-    prove: Callable[[], Isolation],
+    protected: Protected,
 ) -> None:
-    """Grade `tasks` in `workers` processes. The workers start (import torch, start their
-    zygote) while `prove` finds the confinement tier; each then takes the proven isolation from
-    `setup` before its first task, or None when no tier holds."""
+    """Grade `tasks` in `workers` processes. The first worker proves the confinement tier in a
+    child of its zygote (the path every graded child takes, at the cost of a fork) while the
+    others start; each then takes the proven isolation from `setup` before its first task, or
+    None when no tier holds. The driver itself never imports torch."""
     context = mp.get_context("spawn")
     inbox: mp.Queue = context.Queue()
     outbox: mp.Queue = context.Queue()
@@ -171,14 +171,14 @@ def _grade_all(
         inbox.put(None)
     isolation: Isolation | None = None
 
-    def start(slot: int):
+    def start(slot: int, prove: Protected | None = None):
         if isolation is not None:  # a replacement for a dead worker
             setup.put(isolation)
-        return _start(context, slot, course, assignment, inbox, outbox, setup)
+        return _start(context, slot, course, assignment, (inbox, outbox, setup), prove)
 
-    pool = {slot: start(slot) for slot in range(count)}
+    pool = {slot: start(slot, protected if slot == 0 else None) for slot in range(count)}
     try:
-        isolation = prove()
+        isolation = _proven(pool[0], outbox)
     except BaseException:
         for _ in pool:
             setup.put(None)
@@ -266,18 +266,52 @@ def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
     return lost
 
 
-def _start(context, slot: int, course: Course, assignment: str, inbox, outbox, setup):
+def _start(context, slot: int, course: Course, assignment: str, queues, prove):
     process = context.Process(
         target=_worker,
-        args=(slot, str(course.config_path), assignment, inbox, outbox, setup),
+        args=(slot, str(course.config_path), assignment, *queues, prove),
         daemon=True,
     )
     process.start()
     return process
 
 
-def _worker(slot: int, config_path: str, assignment: str, inbox, outbox, setup) -> None:
-    """Grade tasks until the sentinel; die with the batch (PR_SET_PDEATHSIG)."""
+def _proven(first: mp.Process, outbox: mp.Queue) -> Isolation:
+    """The isolation the first worker proved; IsolationError (or GraderError) where none holds.
+
+    Nothing else is on `outbox` yet: no worker takes a task before it has the proven isolation.
+    """
+    while True:
+        try:
+            kind, _, _, payload = outbox.get(timeout=1.0)
+        except queue.Empty:
+            if not first.is_alive():
+                raise GraderError(
+                    f"the grader's first worker died (exit code {first.exitcode}) before it "
+                    "proved a confinement tier; nothing was graded"
+                ) from None
+            continue
+        if kind == "tier" and isinstance(payload, Isolation):
+            return payload
+        error, message = payload
+        raise IsolationError(message) if error == "isolation" else GraderError(message)
+
+
+def _prove(course: Course, protected: Protected, zygote) -> object:
+    """The proven isolation, or (kind, message) saying why there is none: sent to the driver."""
+    try:
+        return isolation_for(course, extra=protected, zygote=zygote)
+    except IsolationError as error:
+        return ("isolation", str(error))
+    except Exception as error:  # noqa: BLE001 - the driver reports it; grading stops
+        return ("grader", f"the grader could not prove a confinement tier: {error!r}")
+
+
+def _worker(
+    slot: int, config_path: str, assignment: str, inbox, outbox, setup, prove: Protected | None
+) -> None:
+    """Grade tasks until the sentinel; die with the batch (PR_SET_PDEATHSIG). The first worker
+    is handed the paths to `prove` the confinement tier for."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -287,6 +321,8 @@ def _worker(slot: int, config_path: str, assignment: str, inbox, outbox, setup) 
     from autograder.grading import grade_notebook
 
     course = Course(Path(config_path))
+    if prove is not None:
+        outbox.put(("tier", slot, "", _prove(course, prove, zygote)))
     isolation: Isolation | None = setup.get()
     if isolation is None:  # no confinement tier holds: the driver reports it
         zygote.close()

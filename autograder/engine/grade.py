@@ -83,7 +83,7 @@ def grade_submission(
     does: nothing is graded unconfined unless grader.yaml says so).
     """
     started = time.monotonic()
-    isolation = isolation or isolation_for(course)
+    isolation = isolation or isolation_for(course, zygote=zygote)
     preflight = time.monotonic() - started
     spec = course.config.assignment(assignment)
     base = {

@@ -34,6 +34,7 @@ from autograder.sandbox.exchange import ExerciseRequest, Isolation, SandboxError
 
 if TYPE_CHECKING:
     from autograder.config import Course
+    from autograder.sandbox.spawn import Zygote
 
 TIERS = ("namespaces", "container")
 #: Folders anyone may write to: the container tier's uid may leave files there.
@@ -85,20 +86,32 @@ def check_host_limits() -> None:
         )
 
 
-def choose(wanted: str, protected: Protected, uid_base: int, limits_json: str) -> str:
-    """The tier to grade with: `wanted` proven, or under `auto` the first candidate that holds."""
+def choose(
+    wanted: str,
+    protected: Protected,
+    uid_base: int,
+    limits_json: str,
+    zygote: Zygote | None = None,
+) -> str:
+    """The tier to grade with: `wanted` proven, or under `auto` the first candidate that holds.
+
+    With a `zygote` the proof runs in one of its children, the very path the graded children
+    take, and costs a fork instead of a fresh interpreter importing torch.
+    """
     check_host_limits()
     if wanted == "none":
         return "none"
-    return _choose(wanted, protected, uid_base, limits_json)
+    return _choose(wanted, protected, uid_base, limits_json, zygote)
 
 
 @functools.cache
-def _choose(wanted: str, protected: Protected, uid_base: int, limits_json: str) -> str:
+def _choose(
+    wanted: str, protected: Protected, uid_base: int, limits_json: str, zygote: Zygote | None
+) -> str:
     candidates = TIERS if wanted == "auto" else (wanted,)
     refused = []
     for tier in candidates:
-        problem = prove(tier, protected, uid_base, limits_json)
+        problem = prove(tier, protected, uid_base, limits_json, zygote)
         if problem is None:
             return tier
         refused.append(f"- {tier}: {problem}")
@@ -114,7 +127,13 @@ def _choose(wanted: str, protected: Protected, uid_base: int, limits_json: str) 
     )
 
 
-def prove(tier: str, protected: Protected, uid_base: int, limits_json: str) -> str | None:
+def prove(
+    tier: str,
+    protected: Protected,
+    uid_base: int,
+    limits_json: str,
+    zygote: Zygote | None = None,
+) -> str | None:
     """Why `tier` does not hold here (the first breach found), or None when it does."""
     from autograder.config import Limits
     from autograder.sandbox.launcher import run_submission  # it imports this module
@@ -140,6 +159,7 @@ def prove(tier: str, protected: Protected, uid_base: int, limits_json: str) -> s
                 [ExerciseRequest("preflight", [probe])],
                 Limits.model_validate_json(limits_json),
                 isolation,
+                zygote=zygote,
             )
         except SandboxError as error:
             return error.short
@@ -263,12 +283,17 @@ def with_tier(isolation: Isolation, tier: str) -> Isolation:
     return replace(isolation, tier=tier, confine=tier != "none")
 
 
-def isolation_for(course: Course, slot: int = 0, extra: Protected | None = None) -> Isolation:
+def isolation_for(
+    course: Course,
+    slot: int = 0,
+    extra: Protected | None = None,
+    zygote: Zygote | None = None,
+) -> Isolation:
     """The proven isolation for grading `course` in worker `slot` (IsolationError if none)."""
     sandbox = course.config.sandbox
     protected = grader_paths(course.root, course.config.resolved_data_dir())
     if extra is not None:
         protected = protected.plus(extra.read, extra.write)
     limits = course.config.limits.model_dump_json()
-    tier = choose(sandbox.confinement, protected, sandbox.uid_base, limits)
+    tier = choose(sandbox.confinement, protected, sandbox.uid_base, limits, zygote)
     return with_tier(Isolation(slot=slot, uid_base=sandbox.uid_base), tier)
