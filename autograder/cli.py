@@ -16,7 +16,7 @@ from autograder.authoring import build as build_step
 from autograder.authoring import sync as sync_step
 from autograder.config import Course
 from autograder.engine.intake import read_notebook
-from autograder.engine.report import print_gradebook, print_result
+from autograder.engine.report import print_result
 from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
 from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
@@ -35,6 +35,9 @@ ConfigOption = Annotated[
 ]
 AssignmentOption = Annotated[
     list[str] | None, typer.Option("--assignment", "-a", help="only this assignment (repeatable)")
+]
+AllowIncompleteOption = Annotated[
+    bool, typer.Option(help="put partial totals (not graded, missing, stale) in canvas.csv")
 ]
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -216,6 +219,7 @@ def grade(
     timings: Annotated[
         bool, typer.Option(help="print where the seconds went (phases, training, memory)")
     ] = False,
+    allow_incomplete: AllowIncompleteOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Grade one notebook (a table; --json for the full result) or a whole class with --out.
@@ -242,62 +246,35 @@ def grade(
         return
     if assignment is None:
         raise GraderError("a batch needs --assignment NAME")
-    from autograder.batch import exports
-    from autograder.batch.runner import DB_NAME, run_batch
-    from autograder.batch.store import Store
+    from autograder.batch.commands import grade_batch
 
-    summary = run_batch(
+    grade_batch(
         course,
         assignment,
         path,
         out,
+        console,
         workers=workers,
         regrade=regrade,
         only=only,
         training=training,
+        timings=timings,
+        allow_incomplete=allow_incomplete,
     )
-    store = Store(out / DB_NAME)
-    try:
-        exports.write_all(store, course, assignment, out)
-        print_gradebook(exports.rows(store), course, assignment, console)
-        if timings:
-            stored = [store.submission_result(s.source) for s in store.submissions()]
-            print_split(class_split([r for r in stored if r is not None]), console)
-    finally:
-        store.close()
-    console.print(
-        f"graded {summary.graded}, could not grade {summary.errors}, refused at intake "
-        f"{summary.refused}, superseded {summary.superseded}, already graded "
-        f"{summary.already_graded}, "
-        f"in {summary.seconds:.1f} s; results in {out}"
-    )
-    for student, exercise, before, after in summary.changes:
-        console.print(f"changed: {student} {exercise}: {before:g} -> {after:g}")
 
 
 @app.command()
 @reports_errors
 def export(
     out: Annotated[Path, typer.Argument(help="a run folder written by `grade --out`")],
+    allow_incomplete: AllowIncompleteOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Write the gradebooks, feedback and results.json files of a run again from its store."""
-    from autograder.batch import exports
-    from autograder.batch.runner import DB_NAME
-    from autograder.batch.store import Store
+    """Write the gradebooks, feedback and results.json files of a run again from its store,
+    against grader.yaml as it is now (changed points are rescaled, and said)."""
+    from autograder.batch.commands import export_run
 
-    course = Course.discover(config)
-    if not (out / DB_NAME).is_file():
-        raise GraderError(f"{out} holds no run ({DB_NAME} is missing)")
-    store = Store(out / DB_NAME)
-    try:
-        assignment = store.assignment()
-        if assignment is None:
-            raise GraderError(f"{out}: the run records no assignment")
-        written = exports.write_all(store, course, assignment, out)
-    finally:
-        store.close()
-    console.print(f"wrote {len(written)} files in {out}")
+    export_run(Course.discover(config), out, console, allow_incomplete)
 
 
 @app.command()

@@ -1,7 +1,10 @@
 """Export a run from its store: gradebooks for the LMS, feedback for students, Gradescope JSON.
 
 Exports read only the store, so they can be written again at any time (`rnn-grader export`)
-and always agree with what was graded.
+and always agree with what was graded. They hold it against grader.yaml and the grader as they
+are now: a total with an exercise missing or stale (`autograder.batch.standing`) is marked
+incomplete and kept out of canvas.csv unless asked (`allow_incomplete`), and a score whose
+exercise's points changed since is rescaled from its stored fraction, and said.
 """
 
 from __future__ import annotations
@@ -11,13 +14,19 @@ import html
 import io
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.atomic import write_atomically
+from autograder.batch.standing import Standing, standing
 from autograder.batch.store import Store, StoredSubmission
-from autograder.config import Course
+from autograder.config import Assignment, Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.exercises.fingerprint import Definitions
+
+#: students listed by name in the notes on totals that are not final (gradebook.csv has all)
+LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,10 @@ class Row:
     submission: StoredSubmission
     exercises: dict[str, ExerciseResult]
     result: SubmissionResult | None
+    #: what grader.yaml lists that is missing or stale in this row
+    pending: Standing = field(default_factory=Standing)
+    #: exercises rescaled to grader.yaml's points: the maximum they were graded out of
+    rescaled: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -37,9 +50,56 @@ class Row:
         """Exercises the grader could not grade (its fault): the row's total is not final."""
         return [e.id for e in self.exercises.values() if e.status == "not_graded"]
 
+    @property
+    def incomplete(self) -> bool:
+        """The total is not final: an exercise is not graded, missing or stale."""
+        return bool(self.not_graded or self.pending)
 
-def rows(store: Store) -> list[Row]:
-    """One row per student: the newest submission counts; errors still get a row."""
+
+@dataclass(frozen=True)
+class Export:
+    """What `write_all` wrote, and what its reader must be told."""
+
+    files: list[Path]
+    table: list[Row]
+    allow_incomplete: bool
+    #: (exercise, points graded out of, points now) -> results rescaled
+    rescaled: Counter[tuple[str, float, float]]
+
+    @property
+    def incomplete(self) -> list[Row]:
+        return [row for row in self.table if row.incomplete]
+
+    def notes(self) -> list[str]:
+        """Lines for the instructor: rescaled scores, and totals that are not final."""
+        lines = [
+            f"rescaled: {exercise} was graded out of {old:g} points and grader.yaml now gives "
+            f"{new:g}: {count} result(s) rescaled from their stored fraction"
+            for (exercise, old, new), count in sorted(self.rescaled.items())
+        ]
+        if self.incomplete:
+            where = (
+                "in canvas.csv with their partial totals (--allow-incomplete)"
+                if self.allow_incomplete
+                else "no score in canvas.csv (--allow-incomplete puts their partial totals in)"
+            )
+            shown = self.incomplete[:LISTED]
+            lines.append(f"not final: {len(self.incomplete)} student(s), {where}:")
+            lines += [f"  {row.submission.student}: {_status(row)}" for row in shown]
+            if len(self.incomplete) > len(shown):
+                more = len(self.incomplete) - len(shown)
+                lines.append(f"  and {more} more (gradebook.csv's status column lists each)")
+        return lines
+
+
+def rows(store: Store, course: Course, assignment: str) -> list[Row]:
+    """One row per student: the newest submission counts; errors still get a row.
+
+    Each row is held against grader.yaml and the grader as they are now: its missing or stale
+    exercises are listed, and scores of an exercise whose points changed are rescaled.
+    """
+    spec = course.config.assignment(assignment)
+    definitions = Definitions(course, assignment)
     counted: dict[str, StoredSubmission] = {}
     for submission in store.submissions():
         if submission.superseded:
@@ -47,21 +107,55 @@ def rows(store: Store) -> list[Row]:
         previous = counted.get(submission.student)
         if previous is None or (submission.submitted_at or "") > (previous.submitted_at or ""):
             counted[submission.student] = submission
-    return [
-        Row(s, store.exercise_rows(s.source), store.submission_result(s.source))
-        for s in sorted(counted.values(), key=lambda s: s.student)
-    ]
+    table = []
+    for s in sorted(counted.values(), key=lambda s: s.student):
+        exercises, rescaled = _rescaled(store.exercise_rows(s.source), spec)
+        result = store.submission_result(s.source)
+        if result is not None and rescaled:
+            redone = [exercises.get(e.id, e) for e in result.exercises]
+            result = result.model_copy(
+                update={
+                    "exercises": redone,
+                    "points": round(sum(e.points for e in redone), 4),
+                    "max_points": sum(e.max_points for e in redone),
+                }
+            )
+        pending = Standing()
+        if s.status != "error":  # a submission that failed as a whole is final at 0
+            pending = standing(spec.exercises, store.graded_under(s.source), s.sha256, definitions)
+        if s.status in {"graded", "incomplete"}:  # what the store said, as it stands now
+            s = replace(s, status="incomplete" if pending else "graded")
+        table.append(Row(s, exercises, result, pending, rescaled))
+    return table
 
 
-def write_all(store: Store, course: Course, assignment: str, run_dir: Path) -> list[Path]:
-    """Write every export of the run; returns the files written."""
+def _rescaled(
+    stored: dict[str, ExerciseResult], spec: Assignment
+) -> tuple[dict[str, ExerciseResult], dict[str, float]]:
+    """The scores at grader.yaml's points (same fraction), and the maximum each changed from."""
+    exercises, changed = {}, {}
+    for exercise_id, result in stored.items():
+        entry = spec.exercises.get(exercise_id)
+        if entry is not None and entry.points != result.max_points:
+            fraction = result.points / result.max_points if result.max_points else 0.0
+            update = {"points": round(fraction * entry.points, 4), "max_points": entry.points}
+            changed[exercise_id] = result.max_points
+            result = result.model_copy(update=update)
+        exercises[exercise_id] = result
+    return exercises, changed
+
+
+def write_all(
+    store: Store, course: Course, assignment: str, run_dir: Path, allow_incomplete: bool = False
+) -> Export:
+    """Write every export of the run; an incomplete total reaches canvas.csv only if allowed."""
     spec = course.config.assignment(assignment)
-    table = rows(store)
+    table = rows(store, course, assignment)
     written = [
         _write(
             run_dir / "gradebook.csv", gradebook_csv(table, list(spec.exercises), spec.max_points)
         ),
-        _write(run_dir / "canvas.csv", canvas_csv(table, spec.title)),
+        _write(run_dir / "canvas.csv", canvas_csv(table, spec.title, allow_incomplete)),
     ]
     for row in table:
         name = safe_name(row.submission.student)
@@ -73,7 +167,12 @@ def write_all(store: Store, course: Course, assignment: str, run_dir: Path) -> l
         )
         data = gradescope_json(row, course)
         written.append(_write(run_dir / "results" / f"{name}.json", json.dumps(data, indent=2)))
-    return written
+    rescaled = Counter(
+        (exercise, old, spec.exercises[exercise].points)
+        for row in table
+        for exercise, old in row.rescaled.items()
+    )
+    return Export(written, table, allow_incomplete, rescaled)
 
 
 def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> str:
@@ -98,18 +197,19 @@ def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> 
     return out.getvalue()
 
 
-def canvas_csv(table: list[Row], title: str) -> str:
+def canvas_csv(table: list[Row], title: str, allow_incomplete: bool = False) -> str:
     """Canvas's gradebook import: its five identity columns, then one column for the assignment.
 
-    A row with a not-graded exercise gets no score: a total the grader left incomplete must not
-    reach the LMS as the student's grade (Canvas leaves a blank cell's grade unchanged).
+    An incomplete row (an exercise not graded, missing or stale) gets no score: a total that is
+    not final must not reach the LMS as the student's grade (Canvas leaves a blank cell's grade
+    unchanged), unless `allow_incomplete` asks for the partial totals.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
     writer.writerow(["Points Possible", "", "", "", "", ""])
     for row in table:
-        score = "" if row.not_graded else f"{row.total:g}"
+        score = "" if row.incomplete and not allow_incomplete else f"{row.total:g}"
         writer.writerow(["", row.submission.student, "", "", "", score])
     return out.getvalue()
 
@@ -120,6 +220,15 @@ def feedback_markdown(row: Row, title: str) -> str:
     if row.submission.status == "error" and not row.exercises:
         lines += [f"**Your submission could not be graded:** {row.submission.message}", ""]
     lines += [f"**Total: {row.total:g} / {max_points:g}**", ""]
+    if row.pending and row.submission.status != "pending":
+        lines += [f"*This total is not final ({row.pending.describe()}).*", ""]
+    if row.rescaled:
+        lines += ["*Points changed since grading; these scores were rescaled:*", ""]
+        lines += [
+            f"- {name}: graded out of {old:g}, now worth {row.exercises[name].max_points:g}"
+            for name, old in row.rescaled.items()
+        ]
+        lines.append("")
     if row.submission.late:
         lines += ["*This submission was marked late.*", ""]
     lines += ["| exercise | points | status |", "|---|---:|---|"]
@@ -208,8 +317,12 @@ def _points(row: Row, exercise: str) -> str:
 
 
 def _status(row: Row) -> str:
-    if row.not_graded and row.submission.status in {"graded", "grader_error"}:
-        return f"incomplete: not graded: {', '.join(row.not_graded)}"
+    graded = row.submission.status in {"graded", "grader_error", "incomplete"}
+    parts = [f"not graded: {', '.join(row.not_graded)}"] if row.not_graded and graded else []
+    if row.pending and graded:
+        parts.append(row.pending.describe())
+    if parts:
+        return f"incomplete: {'; '.join(parts)}"
     if row.submission.status != "graded":
         return row.submission.status
     return "complete" if len(row.exercises) else "error"

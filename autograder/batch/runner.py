@@ -5,6 +5,10 @@ worker starts (no tier, no grading). Worker processes run the grading core (each
 sandbox uid slot) and send back each exercise's result as JSON the moment it is scored. A worker
 that dies costs the submission it held, which is recorded as an error; the batch goes on. A
 submission the grader failed on ("grader_error") is graded again by the next run.
+
+A rerun grades what does not stand (`autograder.batch.standing`): exercises never graded (the
+training checks of a --no-training run), scores of a file edited since, and scores graded under
+an exercise definition that has changed since; the summary says which and how many.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from rich.progress import (
 )
 
 from autograder.batch.collect import collect
+from autograder.batch.standing import Rerun, file_sha256, standing, to_grade
 from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
+from autograder.exercises.fingerprint import Definitions
 from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import IsolationError, Protected, isolation_for
 
@@ -50,6 +56,7 @@ class BatchSummary:
     already_graded: int = 0
     seconds: float = 0.0
     changes: list[tuple[str, str, float | None, float]] = field(default_factory=list)
+    rerun: Rerun = field(default_factory=Rerun)  # why finished submissions were graded again
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Task:
     path: str
     only: list[str] | None
     training: bool = True
+    sha256: str = ""  # the file's hash as this run found it: what its scores are graded on
 
 
 def run_batch(
@@ -93,18 +101,20 @@ def run_batch(
                 submission.late,
                 submission.superseded,
                 submission.error,
+                file_sha256(submission.path),
             )
-        tasks = _tasks(store, list(spec.exercises), regrade, only, training)
         stored = store.submissions()
         summary = BatchSummary(
             refused=sum(1 for s in stored if s.intake_error),
             superseded=sum(1 for s in stored if s.superseded),
-            already_graded=sum(
-                1
-                for s in stored
-                if s.status in {"graded", "error"} and not s.intake_error and not regrade
-            ),
         )
+        definitions = Definitions(course, assignment)
+        planned, summary.rerun = to_grade(store, spec, regrade, only, training, definitions)
+        summary.already_graded = summary.rerun.already_graded
+        tasks = [
+            Task(s.source, s.student, s.path or "", todo, training, s.sha256 or "")
+            for s, todo in planned
+        ]
         started = time.monotonic()
         if tasks:
             # Other students' notebooks and results must be as far out of reach as the grader.
@@ -118,32 +128,13 @@ def run_batch(
                 summary,
                 console,
                 Protected(both, both[1:]),
+                definitions,
             )
         summary.seconds = time.monotonic() - started
-        summary.changes = store.changes_since(started_at) if regrade else []
+        summary.changes = store.changes_since(started_at)
         return summary
     finally:
         store.close()
-
-
-def _tasks(
-    store: Store, exercises: list[str], regrade: bool, only: list[str] | None, training: bool
-) -> list[Task]:
-    tasks = []
-    for submission in store.submissions():
-        if submission.superseded or submission.intake_error or submission.path is None:
-            continue
-        if regrade:
-            store.reset(submission.source)
-            todo = list(only) if only else None
-        elif submission.status not in {"pending", "grader_error"}:
-            continue
-        else:
-            done = store.graded_exercises(submission.source)
-            remaining = [e for e in exercises if e not in done]
-            todo = remaining if done else None
-        tasks.append(Task(submission.source, submission.student, submission.path, todo, training))
-    return tasks
 
 
 def _grade_all(
@@ -155,6 +146,7 @@ def _grade_all(
     summary: BatchSummary,
     console: Console,
     protected: Protected,
+    definitions: Definitions,
 ) -> None:
     """Grade `tasks` in `workers` processes. The first worker proves the confinement tier in a
     child of its zygote (the path every graded child takes, at the cost of a fork) while the
@@ -210,21 +202,23 @@ def _grade_all(
             if kind == "start":
                 holding[slot] = task
             elif kind == "exercise":
-                store.record_exercise(
-                    source, task.student, ExerciseResult.model_validate_json(payload)
-                )
+                graded = ExerciseResult.model_validate_json(payload)
+                device = graded.training.device if graded.training else None
+                fingerprint = definitions.of(graded.id, device)
+                store.record_exercise(source, task.student, graded, task.sha256, fingerprint)
             elif kind == "done":
                 holding.pop(slot, None)
                 result = _merged(
                     store, source, SubmissionResult.model_validate_json(payload), order
                 )
-                store.finish(source, result)
+                left = standing(order, store.graded_under(source), task.sha256, definitions)
+                store.finish(source, result, task.sha256, incomplete=bool(left))
                 summary.graded += result.status == "graded"
                 summary.errors += result.status in {"error", "grader_error"}
                 finished += 1
             elif kind == "crashed":
                 holding.pop(slot, None)
-                store.fail(source, payload)
+                store.fail(source, payload, task.sha256)
                 summary.errors += 1
                 finished += 1
             progress.update(bar, completed=finished, failures=summary.errors)
@@ -258,7 +252,8 @@ def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
             continue
         task = holding.pop(slot, None)
         if task is not None:
-            store.fail(task.source, f"the grader's worker died (exit code {process.exitcode})")
+            message = f"the grader's worker died (exit code {process.exitcode})"
+            store.fail(task.source, message, task.sha256)
             summary.errors += 1
             lost += 1
             inbox.put(None)

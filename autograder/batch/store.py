@@ -4,6 +4,11 @@ Killing a batch (Ctrl-C, `kill -9`, power loss) loses at most the exercise being
 exercise result is its own transaction (WAL journal, synchronous=FULL), keyed by (submission,
 exercise), so a resumed run skips what finished and never writes a duplicate. Exports read only
 this store.
+
+Each exercise row keeps what its score was graded under: the sha256 of the submission's file,
+the fingerprint of the exercise's definition (`autograder.exercises.fingerprint`), the grader's
+version, and its points against the maximum of the time. A store written before these columns
+existed is migrated on opening (its rows have no fingerprint, so the next run grades them again).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from autograder import __version__
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
 
@@ -51,6 +57,14 @@ CREATE TABLE IF NOT EXISTS changes (
     at TEXT NOT NULL
 );
 """
+#: (table, column, declaration): added to a store that lacks them, old rows reading NULL
+MIGRATIONS = (
+    ("submissions", "sha256", "TEXT"),  # the file's hash as the latest intake found it
+    ("submissions", "graded_sha256", "TEXT"),  # the file's hash when it was last graded
+    ("exercises", "sha256", "TEXT"),
+    ("exercises", "fingerprint", "TEXT"),
+    ("exercises", "grader_version", "TEXT"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,19 @@ class StoredSubmission:
     intake_error: str | None
     status: str
     message: str
+    #: the file's hash as the latest intake found it, and when it was last graded
+    sha256: str | None = None
+    graded_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What one stored exercise score was graded under (None: before the store recorded it)."""
+
+    status: str
+    sha256: str | None
+    fingerprint: str | None
+    device: str | None  # where a training check trained; its calibration is in the fingerprint
 
 
 def _now() -> str:
@@ -79,9 +106,18 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._migrate()
 
     def close(self) -> None:
         self.db.close()
+
+    def _migrate(self) -> None:
+        """Add the columns an older run's store lacks (SQLite adds a column in place)."""
+        for table, column, declaration in MIGRATIONS:
+            present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                with self.transaction() as db:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -123,18 +159,20 @@ class Store:
         late: bool,
         superseded: bool,
         intake_error: str | None,
+        sha256: str | None = None,
     ) -> None:
         """Record a submission found by intake; an existing row keeps its grading state."""
         with self.transaction() as db:
             db.execute(
                 """INSERT INTO submissions
                    (source, student, path, submitted_at, late, superseded, intake_error, status,
-                    message)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    message, sha256)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(source) DO UPDATE SET
                      student=excluded.student, path=excluded.path,
                      submitted_at=excluded.submitted_at, late=excluded.late,
-                     superseded=excluded.superseded, intake_error=excluded.intake_error""",
+                     superseded=excluded.superseded, intake_error=excluded.intake_error,
+                     sha256=excluded.sha256""",
                 (
                     source,
                     student,
@@ -145,38 +183,53 @@ class Store:
                     intake_error,
                     "superseded" if superseded else "error" if intake_error else "pending",
                     intake_error or ("a newer submission counts" if superseded else ""),
+                    sha256,
                 ),
             )
 
     def submissions(self) -> list[StoredSubmission]:
         rows = self.db.execute(
             """SELECT source, student, path, submitted_at, late, superseded, intake_error, status,
-                      message FROM submissions ORDER BY student, source"""
+                      message, sha256, graded_sha256 FROM submissions ORDER BY student, source"""
         ).fetchall()
         return [
-            StoredSubmission(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8])
+            StoredSubmission(
+                r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10]
+            )
             for r in rows
         ]
 
-    def graded_exercises(self, source: str) -> set[str]:
+    def graded_under(self, source: str) -> dict[str, Graded]:
+        """What each of the submission's stored scores was graded under."""
         rows = self.db.execute(
-            "SELECT exercise FROM exercises WHERE source=? AND status != 'not_graded'", (source,)
-        )
-        return {row[0] for row in rows}
+            """SELECT exercise, status, sha256, fingerprint,
+                      json_extract(result_json, '$.training.device')
+               FROM exercises WHERE source=?""",
+            (source,),
+        ).fetchall()
+        return {row[0]: Graded(*row[1:]) for row in rows}
 
     # --- results ---
 
-    def record_exercise(self, source: str, student: str, result: ExerciseResult) -> None:
-        """Commit one exercise result now; a regrade that changes the points is logged."""
+    def record_exercise(
+        self, source: str, student: str, result: ExerciseResult, sha256: str, fingerprint: str
+    ) -> None:
+        """Commit one exercise result now, with what it was graded under; a regrade that changes
+        the points is logged."""
         with self.transaction() as db:
             before = db.execute(
                 "SELECT points FROM exercises WHERE source=? AND exercise=?", (source, result.id)
             ).fetchone()
             db.execute(
-                """INSERT INTO exercises VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO exercises
+                   (source, exercise, points, max_points, status, result_json, graded_at, sha256,
+                    fingerprint, grader_version)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(source, exercise) DO UPDATE SET points=excluded.points,
                      max_points=excluded.max_points, status=excluded.status,
-                     result_json=excluded.result_json, graded_at=excluded.graded_at""",
+                     result_json=excluded.result_json, graded_at=excluded.graded_at,
+                     sha256=excluded.sha256, fingerprint=excluded.fingerprint,
+                     grader_version=excluded.grader_version""",
                 (
                     source,
                     result.id,
@@ -185,6 +238,9 @@ class Store:
                     result.status,
                     result.model_dump_json(),
                     _now(),
+                    sha256,
+                    fingerprint,
+                    __version__,
                 ),
             )
             if before is not None and before[0] != result.points:
@@ -193,26 +249,34 @@ class Store:
                     (student, result.id, before[0], result.points, _now()),
                 )
 
-    def finish(self, source: str, result: SubmissionResult) -> None:
+    def finish(
+        self, source: str, result: SubmissionResult, sha256: str, incomplete: bool = False
+    ) -> None:
         """Mark a submission finished, with its whole result (exercise rows already committed).
 
-        A "grader_error" submission is graded again by the next run of the batch.
+        A "grader_error" submission is graded again by the next run of the batch; an
+        "incomplete" one (exercises left out, as training checks by --no-training, or scores
+        graded under an older definition or file) has the rest graded by the next run that
+        grades them.
         """
         status = result.status if result.status in {"error", "grader_error"} else "graded"
         if status == "graded" and any(e.status == "not_graded" for e in result.exercises):
             status = "grader_error"  # the next run grades what the grader could not
+        elif status == "graded" and incomplete:
+            status = "incomplete"
         with self.transaction() as db:
             db.execute(
-                """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?
-                   WHERE source=?""",
-                (status, result.message, result.model_dump_json(), _now(), source),
+                """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?,
+                   graded_sha256=? WHERE source=?""",
+                (status, result.message, result.model_dump_json(), _now(), sha256, source),
             )
 
-    def fail(self, source: str, message: str) -> None:
+    def fail(self, source: str, message: str, sha256: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE submissions SET status='error', message=?, finished_at=? WHERE source=?",
-                (message, _now(), source),
+                """UPDATE submissions SET status='error', message=?, finished_at=?,
+                   graded_sha256=? WHERE source=?""",
+                (message, _now(), sha256, source),
             )
 
     def reset(self, source: str) -> None:

@@ -1,0 +1,111 @@
+"""The batch side of `rnn-grader grade PATH --out RUN` and `rnn-grader export RUN`.
+
+Both end the same way: the exports written from the store, and what the instructor must be told
+about them (rescaled points, totals that are not final). The grade command also says what its
+run graded again and why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from autograder.batch import exports
+from autograder.batch.runner import DB_NAME, BatchSummary, run_batch
+from autograder.batch.store import Store
+from autograder.config import Course
+from autograder.engine.report import print_gradebook
+from autograder.engine.timings import class_split, print_split
+from autograder.errors import GraderError
+
+
+def grade_batch(
+    course: Course,
+    assignment: str,
+    path: Path,
+    out: Path,
+    console: Console,
+    *,
+    workers: int | None = None,
+    regrade: bool = False,
+    only: list[str] | None = None,
+    training: bool = True,
+    timings: bool = False,
+    allow_incomplete: bool = False,
+) -> None:
+    """Grade a class into `out` (see `run_batch`), write its exports, and report."""
+    summary = run_batch(
+        course,
+        assignment,
+        path,
+        out,
+        workers=workers,
+        regrade=regrade,
+        only=only,
+        training=training,
+    )
+    store = Store(out / DB_NAME)
+    try:
+        written = exports.write_all(store, course, assignment, out, allow_incomplete)
+        print_gradebook(written.table, course, assignment, console)
+        if timings:
+            stored = [store.submission_result(s.source) for s in store.submissions()]
+            print_split(class_split([r for r in stored if r is not None]), console)
+    finally:
+        store.close()
+    console.print(
+        f"graded {summary.graded}, could not grade {summary.errors}, refused at intake "
+        f"{summary.refused}, superseded {summary.superseded}, already graded "
+        f"{summary.already_graded}, in {summary.seconds:.1f} s; results in {out}"
+    )
+    _say(console, [*rerun_lines(summary), *written.notes()])
+    for student, exercise, before, after in summary.changes:
+        console.print(f"changed: {student} {exercise}: {before:g} -> {after:g}", highlight=False)
+
+
+def export_run(course: Course, out: Path, console: Console, allow_incomplete: bool) -> None:
+    """Write a run's exports again from its store, against grader.yaml as it is now."""
+    if not (out / DB_NAME).is_file():
+        raise GraderError(f"{out} holds no run ({DB_NAME} is missing)")
+    store = Store(out / DB_NAME)
+    try:
+        assignment = store.assignment()
+        if assignment is None:
+            raise GraderError(f"{out}: the run records no assignment")
+        written = exports.write_all(store, course, assignment, out, allow_incomplete)
+    finally:
+        store.close()
+    console.print(f"wrote {len(written.files)} files in {out}")
+    _say(console, written.notes())
+
+
+def rerun_lines(summary: BatchSummary) -> list[str]:
+    """Why this run graded finished submissions again, with how many."""
+    why = summary.rerun
+    lines = []
+    if why.completed:
+        lines.append(
+            f"completed: {why.completed} incomplete submission(s), graded what they lacked"
+        )
+    if why.edited:
+        names = ", ".join(why.edited)
+        lines.append(
+            f"edited since graded: {len(why.edited)} submission(s) ({names}), graded again"
+        )
+    lines += [
+        f"definition changed: {exercise}: {count} result(s) graded again"
+        for exercise, count in sorted(why.redefined.items())
+    ]
+    if why.unrecorded:
+        lines.append(
+            f"graded before this store recorded definitions: {why.unrecorded} result(s) "
+            "graded again"
+        )
+    return lines
+
+
+def _say(console: Console, lines: list[str]) -> None:
+    for line in lines:
+        console.print(escape(line), highlight=False, soft_wrap=True)
