@@ -92,17 +92,18 @@ def run_batch(
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         store.bind_assignment(assignment)
-        for submission in collect(path, run_dir / "submissions"):
-            store.register(
-                submission.source,
-                submission.student,
-                str(submission.path) if submission.path else None,
-                submission.submitted_at.isoformat() if submission.submitted_at else None,
-                submission.late,
-                submission.superseded,
-                submission.error,
-                file_sha256(submission.path),
-            )
+        with store.transaction():
+            for submission in collect(path, run_dir / "submissions"):
+                store.register(
+                    submission.source,
+                    submission.student,
+                    str(submission.path) if submission.path else None,
+                    submission.submitted_at.isoformat() if submission.submitted_at else None,
+                    submission.late,
+                    submission.superseded,
+                    submission.error,
+                    file_sha256(submission.path),
+                )
         stored = store.submissions()
         summary = BatchSummary(
             refused=sum(1 for s in stored if s.intake_error),

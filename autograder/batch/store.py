@@ -121,6 +121,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; inside another, part of it (a class's intake commits once: a
+        commit per submission is an fsync each, 0.17 s for 24 notebooks)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db

@@ -293,9 +293,9 @@ def _sweep(whole_uid: bool) -> None:
     if os.getpid() == 1 or whole_uid:
         with contextlib.suppress(ProcessLookupError):
             _kill(-1, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            while _waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
+    with contextlib.suppress(ChildProcessError):  # and reap whatever has ended (ours included)
+        while _waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, str]:
@@ -324,10 +324,14 @@ def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, st
             return b"", f"the answer exceeded {max_bytes} bytes"
         chunks.append(chunk)
     os.close(fd)
+    data = b"".join(chunks)
+    if data:  # its exit status says nothing more: it is reaped later, while the next one runs
+        with contextlib.suppress(ChildProcessError):
+            _waitpid(pid, os.WNOHANG)
+        return data, "ok"
     _, status = _waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    data = b"".join(chunks)
-    if code != 0 and not data:
+    if code != 0:
         return b"", f"the process running your code {deaths.describe(code, kills_before)}"
     return data, "ok"
 

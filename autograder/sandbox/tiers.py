@@ -197,11 +197,11 @@ def _files_of(trees: tuple[str, ...]) -> list[str]:
         found = 0
         for folder, dirs, names in os.walk(tree):
             dirs[:] = [d for d in dirs if d not in {".git", "__pycache__", ".venv"}]
-            for name in names:
-                if found >= FILES_PER_TREE:
-                    break
+            for name in names[: FILES_PER_TREE - found]:
                 files.append(os.path.join(folder, name))
-                found += 1
+            found = min(FILES_PER_TREE, found + len(names))
+            if found >= FILES_PER_TREE:
+                break  # enough of this tree: walking the rest would only cost time
     return files
 
 
