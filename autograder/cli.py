@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +19,9 @@ from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_result
 from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
-from autograder.gradescope.package import GradescopeZip, build_gradescope_zip, build_zip
+
+if TYPE_CHECKING:
+    from autograder.gradescope.package import GradescopeZip
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
@@ -102,6 +104,8 @@ def build(
     Each Gradescope zip carries the course data its training checks read ($RNN_GRADER_DATA or
     grader.yaml's data_dir); a check whose data is missing is built, but not graded there.
     """
+    from autograder.gradescope.package import build_zip  # the exercises: only where one builds
+
     course = Course.discover(config)
     dist_root = dist if dist.is_absolute() else course.root / dist
     names = _selected(course, assignment)
@@ -147,6 +151,7 @@ def demo(
     import shutil
 
     from autograder.demo import DEMO_ASSIGNMENT, write_class
+    from autograder.gradescope.package import build_gradescope_zip
 
     course = Course.discover(config)
     for name in course.config.assignments:
