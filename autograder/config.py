@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -92,11 +93,24 @@ class Training(_Strict):
     budgets: dict[DeviceClass, TrainingBudget] = Field(min_length=1)
 
 
+#: How an exercise's checks become points (docs/grading.md, "How points are given"):
+#: "proportional" shares the points by the weights of the value checks that pass;
+#: "all_or_nothing" gives them only when every check passes (a single answer: a count, a number).
+Scoring = Literal["proportional", "all_or_nothing"]
+
+
 class Exercise(_Strict):
     points: float = Field(gt=0, description="points for a fully correct answer")
     wall_seconds: PositiveInt | None = Field(None, description="overrides limits.wall_seconds")
     cpu_seconds: PositiveInt | None = Field(None, description="overrides limits.cpu_seconds")
     training: Training | None = Field(None, description="set for a training check")
+    scoring: Scoring | None = Field(
+        None, description="overrides the exercise module's scoring rule (docs/grading.md)"
+    )
+    weights: dict[str, NonNegativeFloat] = Field(
+        default_factory=dict,
+        description="check name -> weight, overriding the module's; names checked when grading",
+    )
 
 
 class Assignment(_Strict):

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from autograder.config import Course
+from autograder.engine.public_tests import with_public_tests
 from autograder.engine.result import (
     CheckResult,
     ExerciseResult,
@@ -50,8 +51,11 @@ def gradescope_zip(course: Course, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def hidden_checks(course: Course) -> dict[str, bool]:
-    """Test name -> whether its check is hidden, from the exercise definitions."""
-    exercises = exercises_for(ASSIGNMENT, list(unit_points(course)))
+    """Test name -> whether its check is hidden: the exercise definitions' checks (all hidden)
+    and the notebook's own public tests (visible), as the grader attaches them."""
+    exercises = with_public_tests(
+        course, ASSIGNMENT, exercises_for(ASSIGNMENT, list(unit_points(course)))
+    )
     return {f"{e.id}: {c.description}": c.hidden for e in exercises for c in e.checks}
 
 
@@ -193,6 +197,22 @@ def test_to_gradescope_follows_the_visibility_settings(public: str, hidden: str)
     assert "values differ" not in results["output"]
 
 
+def test_tests_of_an_all_or_nothing_exercise_add_up_to_its_points() -> None:
+    """A passed check of an exercise that earned nothing (all or nothing, one check failed)
+    must not show points that the total does not have."""
+    result = _result((True, False))
+    nothing = result.exercises[0].model_copy(update={"points": 0.0, "status": "failed"})
+    result = result.model_copy(update={"points": 0.0, "exercises": [nothing]})
+    results = to_gradescope(result, "visible", "hidden")
+    VALIDATOR.validate(results)
+    assert [t["score"] for t in results["tests"]] == [0.0, 0.0]
+    assert [t["max_score"] for t in results["tests"]] == [1.0, 3.0]
+    assert (
+        sum(t["score"] for t in to_gradescope(_result((True, False)), "visible", "hidden")["tests"])
+        == 1.0
+    )  # proportional: the passed check keeps its share
+
+
 def test_config_defaults_are_visible_and_after_published(course: Course) -> None:
     settings = course.config.gradescope
     assert (settings.public_visibility, settings.hidden_visibility) == (
@@ -328,7 +348,11 @@ def test_blank_template_scores_zero(
     assert main(root) == 0
     results = results_of(root)
     assert results["score"] == 0.0
-    assert all(t["status"] == "failed" and t["output"] for t in results["tests"])
+    # every hidden check fails; a public test may pass on the blank template, as it does in the
+    # notebook (names_charlm's test_custom_rnn_uses_linear_layers_only: the given __init__)
+    hidden = [t for t in results["tests"] if hidden_checks[t["name"]]]
+    assert hidden and all(t["status"] == "failed" and t["output"] for t in hidden)
+    assert all(t["score"] == 0.0 for t in results["tests"])
     assert_visibility(results, hidden_checks, "visible", "after_published")
 
 

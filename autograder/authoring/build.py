@@ -8,6 +8,7 @@ the student folder to `student_template/<assignment>/`.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from autograder.authoring.sources import given_lines, solution_lines
+from autograder.authoring.sources import given_lines, public_tests, solution_lines
 from autograder.config import Course
 from autograder.errors import GraderError
 
@@ -54,6 +55,7 @@ def build(course: Course, assignment: str, dist_root: Path) -> BuiltAssignment:
     for notebook in sorted(out.rglob("*.ipynb")):
         _normalise(notebook, assignment)
     _refuse_leaks(nb, shipped, out / "student", assignment)
+    require_same_public_tests(nb, out / "student" / "tests", assignment)
     template = course.template_dir / assignment
     if template.exists():
         shutil.rmtree(template)
@@ -126,6 +128,40 @@ def _refuse_leaks(
         raise GraderError(
             f"{assignment}: the student template contains solution lines:\n  {listing}"
         )
+
+
+def require_same_public_tests(nb: nbformat.NotebookNode, tests: Path, assignment: str) -> None:
+    """Fail the build unless otter's public test files hold exactly the tests the grader reads
+    from the master notebook (`public_tests`), so that `grader.check` and the grader's public
+    checks run the same functions."""
+    ours = {
+        question: [(test.name, test.source) for test in found]
+        for question, found in public_tests(nb).items()
+    }
+    shipped = {path.stem: _otter_public_tests(path) for path in sorted(tests.glob("*.py"))}
+    shipped = {question: found for question, found in shipped.items() if found}
+    if ours != shipped:
+        differing = sorted(q for q in {*ours, *shipped} if ours.get(q) != shipped.get(q))
+        raise GraderError(
+            f"{assignment}: otter's public tests differ from the grader's: {', '.join(differing)}"
+        )
+
+
+def _otter_public_tests(path: Path) -> list[tuple[str, str]]:
+    """(name, source without the decorator) of each public `@test_case` in an otter test file."""
+    found = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
+            continue
+        decorator = node.decorator_list[0]
+        if not isinstance(decorator, ast.Call):
+            continue
+        hidden = next((k.value for k in decorator.keywords if k.arg == "hidden"), None)
+        if isinstance(hidden, ast.Constant) and hidden.value:
+            continue
+        node.decorator_list = []
+        found.append((node.name, ast.unparse(node)))
+    return found
 
 
 def template_leaks(

@@ -2,6 +2,8 @@
 
 `solutions/` is the single source of course code. Master notebooks embed definitions from it
 (see sync.py) and the build proves that no line a student must write reaches the template.
+The master notebooks are in turn the single source of the public tests (`public_tests`): otter
+writes them into the student's test files, and the grader runs them as its public checks.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+import yaml
+
 from autograder.errors import GraderError
+
+QUESTION_MARK = "# BEGIN QUESTION"
+#: otter's markers of a test cell's own configuration (otter/assign/tests_manager.py)
+_BEGIN_TEST_CONFIG = re.compile(r'(?:.\s*=\s*)?""?"?\s*#\s*BEGIN\s*TEST\s*CONFIG', re.IGNORECASE)
+_END_TEST_CONFIG = re.compile(r'""?"?\s*#\s*END\s*TEST\s*CONFIG', re.IGNORECASE)
 
 _SINGLE_LINE = re.compile(r"^(?P<code>.*?)\s*# ?SOLUTION\s*$")
 _ASSIGNED_VALUE = re.compile(r"^[^=]*?=\s*(?P<value>.+)$")
@@ -119,3 +129,77 @@ def given_lines(code: str) -> set[str]:
         elif not inside and not _SINGLE_LINE.match(stripped):
             visible.add(stripped)
     return visible
+
+
+# --- the notebook's public tests --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotebookTest:
+    """One public test function of a question, as otter writes it into the student's test file.
+
+    `source` is the function definition alone (otter drops the call that follows it); otter
+    calls it with each parameter taken by name from the notebook's globals (`env`: all of them).
+    """
+
+    question: str
+    name: str
+    source: str
+    params: tuple[str, ...]
+
+
+def is_question(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type == "raw" and cell.source.lstrip().startswith(QUESTION_MARK)
+
+
+def question_config(cell: nbformat.NotebookNode) -> dict:
+    body = cell.source.lstrip()[len(QUESTION_MARK) :]
+    config = yaml.safe_load(body) or {}
+    if not isinstance(config, dict) or "name" not in config:
+        raise GraderError(f"question cell {cell.get('id')} has no 'name:' line")
+    return config
+
+
+def public_tests(nb: nbformat.NotebookNode) -> dict[str, list[NotebookTest]]:
+    """The public tests of each question of a master notebook, in notebook order.
+
+    Read the way `otter assign` reads them, so that the grader runs exactly what
+    `grader.check` runs (the build compares the two); hidden test cells are left out.
+    """
+    tests: dict[str, list[NotebookTest]] = {}
+    question, inside = None, False
+    for cell in nb.cells:
+        marker = cell.source.strip().upper() if cell.cell_type == "raw" else ""
+        if is_question(cell):
+            question = str(question_config(cell)["name"])
+        elif marker.startswith("# END QUESTION"):
+            question = None
+        elif marker.startswith(("# BEGIN TESTS", "# END TESTS")):
+            inside = marker.startswith("# BEGIN TESTS")
+        elif inside and question and cell.cell_type == "code" and cell.source.strip():
+            test = _read_test(question, cell.source)
+            if test is not None:
+                tests.setdefault(question, []).append(test)
+    return tests
+
+
+def _read_test(question: str, text: str) -> NotebookTest | None:
+    """One test cell: None for a hidden one, else its function (otter's exception format)."""
+    lines = text.splitlines()
+    hidden = lines[0].lstrip().startswith("#") and bool(
+        re.search(r"\bhidden\b", lines[0], flags=re.IGNORECASE)
+    )
+    start = 1 if hidden else 0
+    if _BEGIN_TEST_CONFIG.match(lines[0]):
+        end = next((i for i, line in enumerate(lines) if _END_TEST_CONFIG.match(line)), 0)
+        config = yaml.safe_load("\n".join(lines[1:end])) or {}
+        hidden, start = bool(config.get("hidden", hidden)), end + 1
+    if hidden:
+        return None
+    body = ast.parse("\n".join(lines[start:])).body
+    if not body or len(body) > 2 or not isinstance(body[0], ast.FunctionDef):
+        raise GraderError(f"{question}: a test cell must hold one function definition and its call")
+    function = body[0]
+    arguments = function.args
+    params = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs))
+    return NotebookTest(question, function.name, ast.unparse(function), params)

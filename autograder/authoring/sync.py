@@ -13,12 +13,17 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from autograder.authoring.sources import SourceKey, definition_source
+from autograder.authoring.sources import (
+    QUESTION_MARK,
+    SourceKey,
+    definition_source,
+    is_question,
+    question_config,
+)
 from autograder.config import Assignment, Course
 from autograder.errors import GraderError
 
 SYNC_METADATA = "rnn_grader"
-QUESTION_MARK = "# BEGIN QUESTION"
 
 
 @dataclass
@@ -45,7 +50,7 @@ def synced_source(cell: nbformat.NotebookNode, solutions_dir: Path) -> str | Non
 
 def question_names(nb: nbformat.NotebookNode) -> list[str]:
     """The names of the otter question blocks, in notebook order."""
-    return [_question_config(cell)["name"] for cell in nb.cells if _is_question(cell)]
+    return [question_config(cell)["name"] for cell in nb.cells if is_question(cell)]
 
 
 def sync_notebook(course: Course, assignment: str, *, check: bool = False) -> SyncReport:
@@ -94,24 +99,12 @@ def require_in_sync(course: Course, assignments: list[str], *, update: bool) -> 
 def _wanted_source(
     cell: nbformat.NotebookNode, solutions_dir: Path, spec: Assignment
 ) -> str | None:
-    if _is_question(cell):
-        config = _question_config(cell)
+    if is_question(cell):
+        config = question_config(cell)
         points = spec.exercises[config["name"]].points
         config["points"] = int(points) if points.is_integer() else points
         return QUESTION_MARK + "\n" + yaml.safe_dump(config, sort_keys=False).rstrip("\n")
     return synced_source(cell, solutions_dir)
-
-
-def _is_question(cell: nbformat.NotebookNode) -> bool:
-    return cell.cell_type == "raw" and cell.source.lstrip().startswith(QUESTION_MARK)
-
-
-def _question_config(cell: nbformat.NotebookNode) -> dict:
-    body = cell.source.lstrip()[len(QUESTION_MARK) :]
-    config = yaml.safe_load(body) or {}
-    if not isinstance(config, dict) or "name" not in config:
-        raise GraderError(f"question cell {cell.get('id')} has no 'name:' line")
-    return config
 
 
 def _require_questions_match(nb: nbformat.NotebookNode, spec: Assignment, assignment: str) -> None:

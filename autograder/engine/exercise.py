@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.config import Scoring
 from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer
 from autograder.sandbox.exchange import Cell
 
@@ -76,7 +77,9 @@ CheckFunction = Callable[[Context], None]
 
 @dataclass(frozen=True)
 class Check:
-    """One named check. `gate` checks stop the rest of the exercise when they fail."""
+    """One named check. `gate` checks stop the rest of the exercise when they fail. A unit
+    exercise's public (`hidden=False`) checks are the notebook's own tests, added at grading
+    with weight 0 (engine/public_tests.py); its module's checks are hidden."""
 
     name: str
     description: str
@@ -113,6 +116,8 @@ class Exercise:
     #: training checks build their plan from the course (data directory, budgets, thresholds):
     #: their `plan` takes (rng, course)
     uses_course: bool = False
+    #: the default scoring rule; grader.yaml's `scoring` overrides it
+    scoring: Scoring = "proportional"
 
     def make_plan(self, rng: np.random.Generator, course: Any) -> Plan:
         return self.plan(rng, course) if self.uses_course else self.plan(rng)
@@ -128,12 +133,13 @@ class Exercise:
 
 
 def check(
-    description: str, *, hidden: bool = True, weight: float = 1.0, gate: bool = False
+    description: str, *, weight: float = 1.0, gate: bool = False
 ) -> Callable[[CheckFunction], Check]:
-    """Decorator: a function becomes a Check named after it."""
+    """Decorator: a function becomes a hidden Check named after it (the public checks are the
+    notebook's own tests, attached at grading: `engine/public_tests.py`)."""
 
     def wrap(function: CheckFunction) -> Check:
-        return Check(function.__name__, description, function, hidden, weight, gate)
+        return Check(function.__name__, description, function, True, weight, gate)
 
     return wrap
 
@@ -147,4 +153,13 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return set()
 
 
-__all__ = ["Check", "CheckFailure", "Context", "Exercise", "Mistake", "Plan", "check"]
+__all__ = [
+    "Check",
+    "CheckFailure",
+    "Context",
+    "Exercise",
+    "Mistake",
+    "Plan",
+    "Scoring",
+    "check",
+]

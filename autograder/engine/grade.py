@@ -20,8 +20,9 @@ import torch
 from autograder.authoring.build import shipped_files
 from autograder.config import Course
 from autograder.engine.checks import Answer, CheckFailure, explain_error
-from autograder.engine.exercise import Context, Exercise, Plan
+from autograder.engine.exercise import Check, Context, Exercise, Plan
 from autograder.engine.intake import intake, read_notebook
+from autograder.engine.public_tests import place_public_tests, with_public_tests
 from autograder.engine.result import (
     CellProblem,
     CheckResult,
@@ -29,6 +30,7 @@ from autograder.engine.result import (
     SubmissionResult,
     Timings,
 )
+from autograder.engine.scoring import Policy, exercise_points, policy_for
 from autograder.errors import GraderError
 from autograder.sandbox.exchange import (
     ChildOutcome,
@@ -86,6 +88,11 @@ def grade_submission(
     isolation = isolation or isolation_for(course, zygote=zygote)
     preflight = time.monotonic() - started
     spec = course.config.assignment(assignment)
+    policies = {
+        e.id: policy_for(e, spec.exercises[e.id], f"assignments.{assignment}.exercises.{e.id}")
+        for e in exercises
+    }
+    exercises = with_public_tests(course, assignment, exercises)  # after the policies: no points
     base = {
         "assignment": assignment,
         "submission": str(path),
@@ -111,6 +118,7 @@ def grade_submission(
         )
     submission = intake(notebook)
     plans, plan_seconds = _plans(exercises, seed, course)
+    place_public_tests(plans, notebook)
     check_seconds = 0.0
     requests = [
         ExerciseRequest(
@@ -132,7 +140,9 @@ def grade_submission(
         exercise = by_id[exercise_id]
         points = spec.exercises[exercise_id].points
         began = time.monotonic()
-        scored[exercise_id] = score(exercise, plans[exercise_id], answer, submission.cells, points)
+        scored[exercise_id] = score(
+            exercise, plans[exercise_id], answer, submission.cells, points, policies[exercise_id]
+        )
         check_seconds += time.monotonic() - began
         if on_result is not None:
             on_result(scored[exercise_id])
@@ -258,8 +268,14 @@ def score(
     answer: ExerciseAnswer | None,
     cells: list,
     points: float,
+    policy: Policy | None = None,
 ) -> ExerciseResult:
-    """Run the checks of one exercise on the child's answer and turn them into points."""
+    """Run the checks of one exercise on the child's answer and turn them into points.
+
+    Gates carry no points: they decide whether the value checks run, and only those share the
+    points (by weight, or all of them when every check passes: `policy.scoring`).
+    """
+    policy = policy or Policy(exercise.scoring)
     problem = plan.expected.get("grader_error")
     if problem:  # the grader's fault (its course data is missing): no score, no blame
         return not_graded(exercise, points, problem)
@@ -274,22 +290,24 @@ def score(
     checks: list[CheckResult] = []
     blocked: str | None = None
     for item in exercise.checks:
+        weight = policy.weight(item)
         if blocked is not None:
-            checks.append(_check_result(item, False, f"not run: {blocked}"))
+            checks.append(_check_result(item, False, f"not run: {blocked}", weight=weight))
             continue
         try:
             item.run(context)
         except CheckFailure as failure:
-            checks.append(_check_result(item, False, failure.rationale, failure))
+            checks.append(_check_result(item, False, failure.rationale, failure, weight))
             if item.gate:
                 blocked = failure.rationale
         else:
-            checks.append(_check_result(item, True, ""))
-    total = sum(c.weight for c in checks)
-    earned = sum(c.weight for c in checks if c.passed)
-    got = round(points * earned / total, 4) if total else 0.0
-    status = "passed" if earned == total else "failed" if earned == 0 else "partial"
-    first_failure = next((c for c in checks if not c.passed), None)
+            checks.append(_check_result(item, True, "", weight=weight))
+    gates = {item.name for item in exercise.checks if item.gate}
+    got, passed = exercise_points(checks, points, policy.scoring, gates)
+    status = "passed" if passed else "failed" if got == 0 else "partial"
+    # the message names what cost points first; a failed public test only where nothing did
+    counted = [c for c in checks if c.hidden and (c.weight > 0 or c.name in gates)]
+    first_failure = next((c for c in counted + checks if not c.passed), None)
     message = _summary(first_failure) if first_failure else "all checks passed"
     return ExerciseResult(
         id=exercise.id,
@@ -303,13 +321,19 @@ def score(
     )
 
 
-def _check_result(item, passed: bool, message: str, failure: CheckFailure | None = None):
+def _check_result(
+    item: Check,
+    passed: bool,
+    message: str,
+    failure: CheckFailure | None = None,
+    weight: float | None = None,
+) -> CheckResult:
     return CheckResult(
         name=item.name,
         description=item.description,
         hidden=item.hidden,
         passed=passed,
-        weight=item.weight,
+        weight=Policy().weight(item) if weight is None else weight,
         message=message,
         expected=failure.expected if failure else None,
         actual=failure.actual if failure else None,

@@ -70,11 +70,14 @@ def _exercise_tests(
     """One test per check, each worth the exercise's points times its share of the weights."""
     tests = []
     shares = _shares(exercise)
-    for index, (check, share) in enumerate(zip(exercise.checks, shares, strict=True), start=1):
+    earned = _earned(exercise, shares)
+    for index, (check, share, score) in enumerate(
+        zip(exercise.checks, shares, earned, strict=True), start=1
+    ):
         test: dict[str, Any] = {
             "name": f"{exercise.id}: {check.description}",
             "number": f"{number}.{index}",
-            "score": share if check.passed else 0.0,
+            "score": score,
             "max_score": share,
             "status": "passed" if check.passed else "failed",
             "output": _check_output(check),
@@ -92,15 +95,32 @@ def _not_graded(exercise: ExerciseResult) -> bool:
 
 
 def _shares(exercise: ExerciseResult) -> list[float]:
-    """Each check's points, rounded, the last one taking the rest: they add up to the maximum."""
+    """Each check's points, rounded, the last weighted one taking the rest, so that they add up
+    to the maximum; a check of weight 0 (a public check, a gate) is worth nothing."""
     total_weight = sum(check.weight for check in exercise.checks)
     if not total_weight:  # no checks: the engine scores such an exercise 0 of its points
         return [0.0] * len(exercise.checks)
     shares = [
-        round(exercise.max_points * check.weight / total_weight, 4)
-        for check in exercise.checks[:-1]
+        round(exercise.max_points * check.weight / total_weight, 4) for check in exercise.checks
     ]
-    return [*shares, round(exercise.max_points - sum(shares), 4)]
+    last = max(i for i, check in enumerate(exercise.checks) if check.weight)
+    shares[last] = round(exercise.max_points - sum(shares) + shares[last], 4)
+    return shares
+
+
+def _earned(exercise: ExerciseResult, shares: list[float]) -> list[float]:
+    """Each check's score: its share when it passed, scaled so that the scores add up to the
+    exercise's points (the same under `proportional`; under `all_or_nothing` a check that passed
+    in an exercise that earned nothing shows 0, so no test claims points the total lacks)."""
+    pairs = zip(exercise.checks, shares, strict=True)
+    passed = [share if check.passed else 0.0 for check, share in pairs]
+    total = sum(passed)
+    if not total:
+        return passed
+    scaled = [round(share * exercise.points / total, 4) for share in passed]
+    last = max(i for i, share in enumerate(passed) if share)
+    scaled[last] = round(exercise.points - sum(scaled) + scaled[last], 4)
+    return scaled
 
 
 def _check_output(check: CheckResult) -> str:

@@ -31,6 +31,7 @@ from rich.console import Console
 
 from autograder.config import Course
 from autograder.engine.grade import DEFAULT_SEED, GRADER_FAILED, unanswered
+from autograder.engine.public_tests import with_public_tests
 from autograder.engine.report import print_result
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
@@ -105,7 +106,10 @@ class Progress:
     def __post_init__(self) -> None:
         spec = self.course.config.assignment(self.assignment)
         self.points = {name: exercise.points for name, exercise in spec.exercises.items()}
-        self.exercises = exercises_for(self.assignment, list(spec.exercises))
+        # as grading attaches them: pending and error results list the public checks too
+        self.exercises = with_public_tests(
+            self.course, self.assignment, exercises_for(self.assignment, list(spec.exercises))
+        )
 
     def accept(self, notebook: Path) -> None:
         """The notebook to grade, fingerprinted once: results name the exact file graded."""

@@ -8,10 +8,13 @@ probe so that a hidden state can be fed back in.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import os
 import random
+import re
 import traceback
+import types
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +28,7 @@ from autograder.sandbox import breach, recipes
 MAX_ITEMS = 256
 TORCH_MODULES = frozenset({"RNN", "LSTM", "GRU", "Linear", "Embedding", "Dropout"})
 MAX_TEXT = 2000
+_CELL_FILE = re.compile(r"<cell (\d+)>")
 
 
 class ProbeError(Exception):
@@ -125,6 +129,8 @@ class ProbeRunner:
             return self._call(probe, recorder)
         if kind == "object":
             return self._object(probe, recorder)
+        if kind == "public_tests":
+            return self._public_tests(probe)
         if kind == "train":
             return recipes.run(self, probe, recorder)
         if kind == "gpu_check":
@@ -252,6 +258,45 @@ class ProbeRunner:
             answer["grads"] = self._backward(obj, probe, steps, recorder)
         return answer
 
+    def _public_tests(self, probe: dict[str, Any]) -> dict[str, Any]:
+        """The notebook's public tests, run as otter's `grader.check` runs them: each function
+        is called with its parameters taken by name from the notebook's globals as they were at
+        the check (`position`), `env` being all of them. `given` holds what the notebook reads
+        from the course data, which this process does not have."""
+        given = {name: self._given(spec) for name, spec in probe.get("given", {}).items()}
+        results: list[dict[str, Any]] = []
+        for test in probe.get("tests", []):
+            scope: dict[str, Any] = {"__name__": "public_tests", "__builtins__": builtins}
+            try:
+                exec(compile(test["source"], f"<test {test['name']}>", "exec"), scope)
+                args = {p: self._as_of(p, probe.get("position"), given) for p in test["params"]}
+                scope[test["name"]](**args)
+            except Exception as error:  # noqa: BLE001 - like otter: any error fails the test
+                results.append({"name": test["name"], "passed": False, **_failure(error)})
+            else:
+                results.append({"name": test["name"], "passed": True})
+        return {"tests": results}
+
+    def _as_of(self, name: str, position: int | None, given: dict[str, Any]) -> Any:
+        """The binding of `name` the notebook had at cell `position` (None: after every cell);
+        a binding whose cell cannot be told (a number, a module) counts as made before it."""
+        if name == "env":
+            return self.namespace
+        bindings = self.history.get(name) or (
+            [self.namespace[name]] if name in self.namespace else []
+        )
+        if position is not None:
+            bindings = [obj for obj in bindings if (_cell_of(obj) or 0) <= position]
+        return bindings[-1] if bindings else given.get(name)
+
+    def _given(self, spec: dict[str, Any]) -> Any:
+        """A course-data value: an array in the notebook's own type, or an object's arrays."""
+        if "attributes" in spec:
+            values = {key: self._given(item) for key, item in spec["attributes"].items()}
+            return types.SimpleNamespace(**values)
+        data = np.asarray(self.inputs[spec["array"]]).astype(spec["dtype"])
+        return data if spec.get("as") == "numpy" else torch.from_numpy(data)
+
     def _backward(
         self, module: torch.nn.Module, probe: dict[str, Any], steps: list[Any], recorder: Recorder
     ) -> dict[str, Any]:
@@ -294,6 +339,25 @@ def _load_state(module: torch.nn.Module, inputs: dict[str, Any], prefix: str) ->
         for name, source in mapping.items():
             state[name].copy_(torch.from_numpy(np.array(given[source])))
     return mapping
+
+
+def _failure(error: Exception) -> dict[str, Any]:
+    """A failed public test: the assertion's own message, or the error the code raised."""
+    if type(error) is AssertionError:
+        return {"message": str(error)[:MAX_TEXT]}
+    return {"error": error_description(error)}
+
+
+def _cell_of(obj: Any) -> int | None:
+    """The cell that defined a function or class (from its code's file name), if one did."""
+    functions = [obj] if inspect.isfunction(obj) else []
+    if inspect.isclass(obj):
+        functions = [f for f in vars(obj).values() if inspect.isfunction(f)]
+    for function in functions:
+        match = _CELL_FILE.fullmatch(function.__code__.co_filename)
+        if match:
+            return int(match[1])
+    return None
 
 
 def _snapshot(value: Any) -> Any:

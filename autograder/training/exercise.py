@@ -60,12 +60,7 @@ def _scored(ctx: Context) -> Scored:
     return cached
 
 
-@check(
-    "the grader's training loop ran your code without an error",
-    hidden=False,
-    gate=True,
-    weight=0,
-)
+@check("the grader's training loop ran your code without an error", gate=True, weight=0)
 def trained(ctx: Context) -> None:
     answer = ctx.answer("train")
     if not answer.raw.get("ok"):
@@ -74,7 +69,7 @@ def trained(ctx: Context) -> None:
     _scored(ctx)
 
 
-@check("the model's outputs on held-out data are usable", hidden=False, gate=True, weight=0)
+@check("the model's outputs on held-out data are usable", gate=True, weight=0)
 def outputs_usable(ctx: Context) -> None:
     scored = _scored(ctx)
     for step, problem in zip(scored.steps, scored.problems, strict=True):
@@ -82,7 +77,7 @@ def outputs_usable(ctx: Context) -> None:
             raise CheckFailure(f"at step {step}, {problem}")
 
 
-@check("the trained model reaches the calibrated threshold on held-out data", hidden=False)
+@check("the trained model reaches the calibrated threshold on held-out data")
 def reaches_threshold(ctx: Context) -> None:
     spec: TrainingSpec = ctx.expected("spec")
     threshold: Threshold = ctx.expected("threshold")

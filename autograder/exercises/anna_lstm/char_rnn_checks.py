@@ -62,7 +62,7 @@ def _pairs(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return {name: detail for name, detail in items}
 
 
-@check("forward returns out (batch*seq_len, vocab) and the LSTM's (h, c)", hidden=False, gate=True)
+@check("forward returns out (batch*seq_len, vocab) and the LSTM's (h, c)", gate=True)
 def forward_shapes(ctx: Context) -> None:
     answer = ctx.answer("shapes")
     error = answer.raw.get("error") if not answer.raw.get("ok") else None
@@ -79,7 +79,7 @@ def forward_shapes(ctx: Context) -> None:
     expect_shape(c, (2, 3, 16), "c (n_layers, batch, n_hidden)")
 
 
-@check("defines self.lstm, self.dropout and self.fc from the arguments", hidden=False)
+@check("defines self.lstm, self.dropout and self.fc from the arguments")
 def layers_defined(ctx: Context) -> None:
     answer = ctx.answer("layers")
     answer.require_ok()
@@ -154,7 +154,7 @@ def _linear_sizes(shape: Any) -> str:
     return f"{shape[1]} -> {shape[0]}" if shape and len(shape) == 2 else "no fc.weight"
 
 
-@check("in eval mode, two chunks with the hidden passed on equal one pass", hidden=False)
+@check("in eval mode, two chunks with the hidden passed on equal one pass")
 def chunks_join(ctx: Context) -> None:
     answer = ctx.answer("split")
     whole, _, _ = _out_and_state(answer.step(1))
@@ -185,7 +185,7 @@ def chunks_join(ctx: Context) -> None:
         ) from None
 
 
-@check("dropout acts on the LSTM output in train mode, not on fc's scores", hidden=False)
+@check("dropout acts on the LSTM output in train mode, not on fc's scores")
 def dropout_on_lstm_output(ctx: Context) -> None:
     answer = ctx.answer("dropout")
     first, _, _ = _out_and_state(answer.step(0))

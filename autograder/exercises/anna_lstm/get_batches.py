@@ -112,7 +112,7 @@ def _expect_batches(ctx: Context, key: str, where: str) -> None:
         expect_equal(_ids(y, "y"), want_y, f"{label} y")
 
 
-@check("is a generator that yields (x, y) pairs", hidden=False, gate=True)
+@check("is a generator that yields (x, y) pairs", gate=True)
 def is_generator(ctx: Context) -> None:
     value = ctx.answer("lazy").value()
     expect(
@@ -128,7 +128,7 @@ def is_generator(ctx: Context) -> None:
     _ids(pairs[0][1], "y")
 
 
-@check("np.arange(26) with batch_size=2, seq_length=4 gives 3 batches of (2, 4)", hidden=False)
+@check("np.arange(26) with batch_size=2, seq_length=4 gives 3 batches of (2, 4)")
 def count_and_shapes(ctx: Context) -> None:
     pairs = _batch_list(ctx, "course")
     expect(
@@ -143,7 +143,7 @@ def count_and_shapes(ctx: Context) -> None:
         expect_shape(y, (2, 4), "y (batch_size, seq_length)")
 
 
-@check("np.arange(26): the first and last x and y are the course's", hidden=False)
+@check("np.arange(26): the first and last x and y are the course's")
 def course_targets(ctx: Context) -> None:
     pairs = _batch_list(ctx, "course")
     expect(len(pairs) == 3, "the number of batches is wrong; see the check on the count first")
@@ -164,7 +164,7 @@ def course_targets(ctx: Context) -> None:
         )
 
 
-@check("on a long text with batch 8 and length 50, y is x shifted by one", hidden=False)
+@check("on a long text with batch 8 and length 50, y is x shifted by one")
 def long_text_shift(ctx: Context) -> None:
     pairs = _batch_list(ctx, "long")
     expect(bool(pairs), "get_batches(encoded, 8, 50) yields no mini-batch")

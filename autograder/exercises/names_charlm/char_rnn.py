@@ -1,7 +1,8 @@
 """CharRNN.forward: the student returns per-step logits and the hidden state of an nn.RNN.
 
 The checks run it with the reference's weights on two chunks in a row, so that the returned hidden
-state must carry over, and compare shapes, logits, hidden states and gradients.
+state must carry over, and compare shapes, logits, hidden states and gradients; later calls
+without a hidden state must start from zeros again, and a model off the CPU must work.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.engine.checks import expect, expect_shape
+from autograder.engine.checks import CheckFailure, expect, expect_shape
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import (
     cotangent,
@@ -20,8 +21,38 @@ from autograder.exercises.common import (
     reference_grads,
     to_numpy,
 )
-from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.exercises.names_charlm.shared import ASSIGNMENT, repeated_calls
 from solutions import names_charlm as ref
+
+
+def _fresh_start_probes(plan: Plan, model: torch.nn.Module, first: np.ndarray) -> None:
+    """Probe "fresh": after a call with a given hidden, calls without one (same batch, then one
+    row) must equal a new model's first call. Probe "meta": the model and input off the CPU."""
+    second = np.ascontiguousarray(first[:, ::-1])
+    module_probe(
+        plan,
+        "fresh",
+        "CharRNN",
+        [7, 6, 2],
+        model,
+        [
+            {"args": [plan.array("fresh.x1", first)]},
+            {"args": [plan.array("fresh.x2", second), {"step": 0, "path": [1]}]},
+            {"args": [{"array": "fresh.x1"}]},
+            {"args": [plan.array("fresh.row", first[:1])]},
+        ],
+    )
+    with torch.no_grad():
+        plan.expected["fresh"] = to_numpy(model(torch.from_numpy(first)))
+    module_probe(
+        plan,
+        "meta",
+        "CharRNN",
+        [7, 6, 2],
+        model,
+        [{"args": [{"array": "fresh.x1", "device": "meta"}]}],
+        device="meta",
+    )
 
 
 def _char_rnn_plan(rng: np.random.Generator) -> Plan:
@@ -54,10 +85,12 @@ def _char_rnn_plan(rng: np.random.Generator) -> Plan:
         (logits2 * torch.from_numpy(plan.arrays[weights])).sum().backward()
         plan.expected[key] = to_numpy((logits1, hidden1, logits2, hidden2))
         plan.expected[f"{key}.grads"] = reference_grads(model)
+        if key == "small":
+            _fresh_start_probes(plan, model, first)
     return plan
 
 
-@check("forward returns (logits, hidden) of the course's shapes", hidden=False, gate=True)
+@check("forward returns (logits, hidden) of the course's shapes", gate=True)
 def returns_logits_and_hidden(ctx: Context) -> None:
     value = ctx.answer("course").step(0)
     expect(
@@ -99,6 +132,42 @@ def char_gradients_match(ctx: Context) -> None:
     expect_grads_close(ctx, "small", "small.grads", "the gradient")
 
 
+@check("hidden=None starts from zeros on every call, whatever came before")
+def char_fresh_start(ctx: Context) -> None:
+    answer = repeated_calls(ctx, "fresh")
+    logits, hidden = ctx.expected("fresh")
+    what = "without a given hidden (it should start from zeros, not from a state kept on self)"
+    expect_tensor_close(answer.step(2).item(0), logits, f"the logits of a later call {what}")
+    expect_tensor_close(answer.step(2).item(1), hidden, f"the hidden of a later call {what}")
+    expect_tensor_close(
+        answer.step(3).item(0), logits[:1], f"the logits of a later call on one sequence {what}"
+    )
+
+
+@check("works when the model and input live on another device")
+def char_follows_device(ctx: Context) -> None:
+    answer = ctx.answer("meta")
+    if not answer.raw.get("ok"):
+        raise CheckFailure(
+            "forward fails when the model and input are on another device (as on a GPU): pass "
+            "hidden=None on to self.rnn, or create the zero state on x's device",
+            actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
+        )
+    value = answer.step(0)
+    expect(
+        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        "forward should return (logits, hidden)",
+        actual=value.describe(),
+    )
+    for item in value.items():
+        expect(
+            item.type == "tensor" and item.device == "meta",
+            "the logits and hidden should stay on the input's device",
+            expected="the input's device",
+            actual=item.describe(),
+        )
+
+
 EXERCISE = Exercise(
     "char_rnn",
     ASSIGNMENT,
@@ -110,6 +179,8 @@ EXERCISE = Exercise(
         hidden_is_carried,
         char_batch_one,
         char_gradients_match,
+        char_fresh_start,
+        char_follows_device,
     ),
     (
         Mistake(
@@ -155,6 +226,39 @@ EXERCISE = Exercise(
             "returned pair swapped",
             ("return logits, hidden", "return hidden, logits"),
             ("returns_logits_and_hidden",),
+        ),
+        Mistake(
+            "hidden=None continues from the state of the previous call",
+            (
+                "        outputs, hidden = self.rnn(x, hidden)\n",
+                "        if hidden is None:\n"
+                "            hidden = getattr(self, 'last_hidden', None)\n"
+                "        outputs, hidden = self.rnn(x, hidden)\n"
+                "        self.last_hidden = hidden.detach()\n",
+            ),
+            ("char_fresh_start",),
+        ),
+        Mistake(
+            "hidden=None kept for calls of the same batch size",
+            (
+                "        outputs, hidden = self.rnn(x, hidden)\n",
+                "        kept = getattr(self, 'last_hidden', None)\n"
+                "        if hidden is None and kept is not None and kept.shape[1] == x.shape[0]:\n"
+                "            hidden = kept\n"
+                "        outputs, hidden = self.rnn(x, hidden)\n"
+                "        self.last_hidden = hidden.detach()\n",
+            ),
+            ("char_fresh_start",),
+        ),
+        Mistake(
+            "zero state created on the CPU",
+            (
+                "        outputs, hidden = self.rnn(x, hidden)\n",
+                "        if hidden is None:\n"
+                "            hidden = torch.zeros(self.rnn.num_layers, x.size(0), self.rnn.hidden_size)\n"
+                "        outputs, hidden = self.rnn(x, hidden)\n",
+            ),
+            ("char_follows_device",),
         ),
     ),
 )

@@ -1,7 +1,7 @@
 """CustomRNN.forward: the student writes the RNN recurrence by hand with W_xh, W_hh and W_hy.
 
-The checks run it with the reference's weights (logits, gradients, a batch of one, another device)
-and look at its code and modules to catch a built-in recurrent layer.
+The checks run it with the reference's weights (logits, gradients, a batch of one, another device,
+later calls on one model) and look at its code and modules to catch a built-in recurrent layer.
 """
 
 from __future__ import annotations
@@ -25,10 +25,29 @@ from autograder.exercises.common import (
     reference_grads,
     to_numpy,
 )
-from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.exercises.names_charlm.shared import ASSIGNMENT, repeated_calls
 from solutions import names_charlm as ref
 
 CUSTOM_CASES = {"course": (32, 64, 10, 4, 5), "small": (6, 8, 5, 3, 7), "tiny": (6, 8, 5, 1, 1)}
+
+
+def _again_probe(plan: Plan, model: torch.nn.Module, x: np.ndarray) -> None:
+    """Probe "again": one model called three times (the same batch twice, then one row of it);
+    every call must start from zeros, so each equals a new model's first call."""
+    module_probe(
+        plan,
+        "again",
+        "CustomRNN",
+        [6, 8, 5],
+        model,
+        [
+            {"args": [plan.array("again.x", x)]},
+            {"args": [{"array": "again.x"}]},
+            {"args": [plan.array("again.row", x[:1])]},
+        ],
+    )
+    with torch.no_grad():
+        plan.expected["again"] = to_numpy(model(torch.from_numpy(x)))
 
 
 def _custom_rnn_plan(rng: np.random.Generator) -> Plan:
@@ -51,6 +70,8 @@ def _custom_rnn_plan(rng: np.random.Generator) -> Plan:
         (logits * torch.from_numpy(plan.arrays[weights])).sum().backward()
         plan.expected[key] = to_numpy(logits)
         plan.expected[f"{key}.grads"] = reference_grads(model)
+        if key == "small":
+            _again_probe(plan, model, x)
     model = ref.CustomRNN(6, 8, 5)
     module_probe(
         plan,
@@ -64,7 +85,7 @@ def _custom_rnn_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("forward returns logits of shape (batch, output_dim)", hidden=False, gate=True)
+@check("forward returns logits of shape (batch, output_dim)", gate=True)
 def logits_shape(ctx: Context) -> None:
     value = ctx.answer("course").step(0)
     expect_tensor(value, "CustomRNN(32, 64, 10) on randn(4, 5, 32)")
@@ -111,6 +132,15 @@ def gradients_match(ctx: Context) -> None:
     expect_grads_close(ctx, "small", "small.grads", "the gradient")
 
 
+@check("every call starts from a zero hidden state, whatever came before")
+def fresh_state_each_call(ctx: Context) -> None:
+    answer = repeated_calls(ctx, "again")
+    logits = ctx.expected("again")
+    what = "of a later call on the same model (h should start from zeros, not from a state on self)"
+    expect_tensor_close(answer.step(1), logits, f"the logits {what}")
+    expect_tensor_close(answer.step(2), logits[:1], f"the logits for one sequence {what}")
+
+
 @check("creates the hidden state on the input's device")
 def follows_input_device(ctx: Context) -> None:
     on_other_device(
@@ -135,6 +165,7 @@ EXERCISE = Exercise(
         batch_one_length_one,
         gradients_match,
         follows_input_device,
+        fresh_state_each_call,
     ),
     (
         Mistake(
@@ -168,6 +199,21 @@ EXERCISE = Exercise(
             ("logits_match",),
         ),
         Mistake("hidden state returned", ("return self.W_hy(h)", "return h"), ("logits_shape",)),
+        Mistake(
+            "hidden state kept on self between calls",
+            (
+                "        h = torch.zeros(batch_size, self.hidden_dim, device=x.device, dtype=x.dtype)\n"
+                "        for t in range(seq_len):\n"
+                "            h = torch.tanh(self.W_xh(x[:, t, :]) + self.W_hh(h))\n",
+                "        if getattr(self, 'h', None) is None or self.h.shape[0] != batch_size:\n"
+                "            self.h = torch.zeros(batch_size, self.hidden_dim, device=x.device)\n"
+                "        h = self.h\n"
+                "        for t in range(seq_len):\n"
+                "            h = torch.tanh(self.W_xh(x[:, t, :]) + self.W_hh(h))\n"
+                "        self.h = h.detach()\n",
+            ),
+            ("fresh_state_each_call",),
+        ),
         Mistake(
             "built-in nn.RNN",
             (

@@ -24,7 +24,7 @@ def _num_params_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("equals the number of learnable parameters of CustomRNN(32, 64, 10)", hidden=False, weight=2)
+@check("equals the number of learnable parameters of CustomRNN(32, 64, 10)", weight=2)
 def count_is_right(ctx: Context) -> None:
     value = ctx.answer("value").value()
     expect(
@@ -94,4 +94,6 @@ EXERCISE = Exercise(
         ),
         Mistake("W_hh counted twice", ("64 * 64 + 64", "2 * 64 * 64 + 64"), ("count_is_right",)),
     ),
+    # one number: a wrong count earns nothing, however well it is written
+    scoring="all_or_nothing",
 )

@@ -29,20 +29,20 @@ def _one_hot_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("returns a float tensor", hidden=False, gate=True)
+@check("returns a float tensor", gate=True)
 def returns_float_tensor(ctx: Context) -> None:
     value = ctx.answer("ahn").value()
     expect_tensor(value, "the encoding of 'Ahn'")
     expect_dtype(value, "float32", "the encoding of 'Ahn'")
 
 
-@check("one row per character, one column per vocabulary symbol", hidden=False)
+@check("one row per character, one column per vocabulary symbol")
 def shape_is_length_by_vocab(ctx: Context) -> None:
     expect_shape(ctx.answer("ahn").value(), (3, 58), "the encoding of 'Ahn'")
     expect_shape(ctx.answer("a").value(), (1, 58), "the encoding of 'a'")
 
 
-@check("'Ahn' has its 1s at indices 26, 7 and 13", hidden=False)
+@check("'Ahn' has its 1s at indices 26, 7 and 13")
 def course_example(ctx: Context) -> None:
     expect_tensor_equal(ctx.answer("ahn").value(), ctx.expected("ahn"), "the encoding of 'Ahn'")
 

@@ -33,7 +33,7 @@ def _shakespeare_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("returns (one-hot window, target ids)", hidden=False, gate=True)
+@check("returns (one-hot window, target ids)", gate=True)
 def returns_window_pair(ctx: Context) -> None:
     item = ctx.answer("items").step(0)
     expect(
@@ -44,7 +44,7 @@ def returns_window_pair(ctx: Context) -> None:
     expect_tensor(item.item(1), "y")
 
 
-@check("y holds seq_length integer ids", hidden=False)
+@check("y holds seq_length integer ids")
 def target_shape_and_dtype(ctx: Context) -> None:
     target_value = ctx.answer("items").step(0).item(1)
     expect_tensor(target_value, "y")

@@ -26,7 +26,7 @@ def _char_tensor_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("returns a torch.long tensor of shape (len(string),)", hidden=False, gate=True)
+@check("returns a torch.long tensor of shape (len(string),)", gate=True)
 def char_returns_long(ctx: Context) -> None:
     value = ctx.answer("course").value()
     expect_tensor(value, "char_tensor('a0A \\n')")
@@ -34,7 +34,7 @@ def char_returns_long(ctx: Context) -> None:
     expect_shape(value, (5,), "char_tensor('a0A \\n')")
 
 
-@check("'a', '0', 'A', ' ', '\\n' map to 10, 0, 36, 94, 96", hidden=False)
+@check("'a', '0', 'A', ' ', '\\n' map to 10, 0, 36, 94, 96")
 def char_course_example(ctx: Context) -> None:
     expect_tensor_equal(
         ctx.answer("course").value(),

@@ -59,7 +59,6 @@ def _embedded(ctx: Context, key: str) -> tuple[Value, Value]:
 
 @check(
     "returns (nn.Embedding, batch_emb) with batch_emb (B, L, embedding_size)",
-    hidden=False,
     gate=True,
 )
 def embed_batch_returns_pair(ctx: Context) -> None:
@@ -68,13 +67,13 @@ def embed_batch_returns_pair(ctx: Context) -> None:
     expect_dtype(emb, "float32", "batch_emb")
 
 
-@check("embedding_size defaults to 256", hidden=False)
+@check("embedding_size defaults to 256")
 def embed_batch_default_size(ctx: Context) -> None:
     _, emb = _embedded(ctx, "default")
     expect_shape(emb, (10, 20, 256), "batch_emb without an embedding_size")
 
 
-@check("each position holds the table row of its id (same id, same vector)", hidden=False)
+@check("each position holds the table row of its id (same id, same vector)")
 def embed_batch_lookup(ctx: Context) -> None:
     _, emb = _embedded(ctx, "lookup")
     vectors = emb.array()

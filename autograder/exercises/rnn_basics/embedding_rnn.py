@@ -1,7 +1,8 @@
 """RNN of part 2 (nn.Embedding, nn.RNN, a decoder), called one character at a time.
 
 Shapes, layer sizes and the time-major layout come first; the reference's weights then pin the
-logits, the hidden state carried from call to call and the gradients for 1 to 3 layers.
+logits, the hidden state carried from call to call and the gradients for 1 to 3 layers; a model
+and inputs on the "meta" stand-in for a GPU must give results there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.engine.checks import expect, expect_shape, expect_tensor
+from autograder.engine.checks import CheckFailure, expect, expect_shape, expect_tensor
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import (
     cotangent,
@@ -95,12 +96,29 @@ def _embedding_rnn_plan(rng: np.random.Generator) -> Plan:
         (logits * torch.from_numpy(plan.arrays[logit_weights])).sum().backward()
         plan.expected[key] = to_numpy(results)
         plan.expected[f"{key}.grads"] = reference_grads(model)
+    inputs, embed, hidden, outputs, layers, _ = EMBED_CASES["small"]
+    module_probe(
+        plan,
+        "meta",
+        "RNN",
+        [inputs, embed, hidden, outputs, layers],
+        shakespeare.RNN(inputs, embed, hidden, outputs, layers),
+        [
+            {
+                "args": [
+                    {"array": "small.c0", "device": "meta"},
+                    {"array": "small.h0", "device": "meta"},
+                ]
+            }
+        ],
+        device="meta",
+        arity=4,
+    )
     return plan
 
 
 @check(
     "forward returns logits (1, output_size) and hidden (num_layers, 1, hidden_size)",
-    hidden=False,
     gate=True,
 )
 def embed_returns_pair(ctx: Context) -> None:
@@ -113,7 +131,6 @@ def embed_returns_pair(ctx: Context) -> None:
 
 @check(
     "encoder is nn.Embedding(input_size, embedding_size), rnn an nn.RNN with num_layers layers",
-    hidden=False,
 )
 def embed_layers(ctx: Context) -> None:
     answer = ctx.answer("course")
@@ -143,7 +160,7 @@ def embed_layers(ctx: Context) -> None:
     )
 
 
-@check("nn.RNN keeps its default time-major layout (batch_first is not set)", hidden=False)
+@check("nn.RNN keeps its default time-major layout (batch_first is not set)")
 def embed_time_major(ctx: Context) -> None:
     for node in ctx.definitions("RNN"):
         for item in ast.walk(node):
@@ -152,7 +169,7 @@ def embed_time_major(ctx: Context) -> None:
                 expect(literal, "this model works time-major: leave batch_first at its default")
 
 
-@check("a character as a 0-d or a (1,) tensor gives the same logits", hidden=False)
+@check("a character as a 0-d or a (1,) tensor gives the same logits")
 def embed_scalar_or_vector(ctx: Context) -> None:
     first = ctx.answer("course").step(0).item(0)
     expect_tensor(first, "logits")
@@ -163,7 +180,7 @@ def embed_scalar_or_vector(ctx: Context) -> None:
     )
 
 
-@check("the given hidden state changes the result", hidden=False)
+@check("the given hidden state changes the result")
 def embed_hidden_used(ctx: Context) -> None:
     zero = ctx.answer("course").step(0).item(0)
     other = ctx.answer("course").step(2).item(0)
@@ -196,6 +213,25 @@ def embed_gradients(ctx: Context) -> None:
         expect_grads_close(ctx, key, f"{key}.grads", "the gradient")
 
 
+@check("works when the model, the character and the state live on another device")
+def embed_follows_device(ctx: Context) -> None:
+    answer = ctx.answer("meta")
+    if not answer.raw.get("ok"):
+        raise CheckFailure(
+            "forward fails when the model and its inputs are on another device (as on a GPU): "
+            "pass the given tensors to the layers (input.view(1, 1) keeps their device) rather "
+            "than building new ones, which land on the CPU",
+            actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
+        )
+    for value in items(answer.step(0), 2, "forward"):
+        expect(
+            value.type == "tensor" and value.device == "meta",
+            "the logits and hidden should stay on the device of the model and its inputs",
+            expected="the inputs' device",
+            actual=value.describe(),
+        )
+
+
 EXERCISE = Exercise(
     "embedding_rnn",
     ASSIGNMENT,
@@ -210,8 +246,17 @@ EXERCISE = Exercise(
         embed_logits_match,
         embed_hidden_carried,
         embed_gradients,
+        embed_follows_device,
     ),
     (
+        Mistake(
+            "character index rebuilt on the CPU",
+            (
+                "embedded = self.encoder(input.view(1, 1))",
+                "embedded = self.encoder(torch.tensor([[int(input)]]))",
+            ),
+            ("embed_follows_device",),
+        ),
         Mistake(
             "batch_first set",
             (

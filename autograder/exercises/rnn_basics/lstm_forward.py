@@ -1,7 +1,7 @@
 """lstm_forward: an nn.LSTM run on a batch-first batch from zero h_0 and c_0 sized from the layer.
 
 As for rnn_forward, plus the cell state: c_n must be the LSTM's own, compared with the reference's
-for stacked, bidirectional and bias-free layers.
+for stacked, bidirectional and bias-free layers; a layer given in training mode keeps its dropout.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from autograder.exercises.common import expect_tensor_close
 from autograder.exercises.rnn_basics.shared import (
     ASSIGNMENT,
     Case,
+    expect_dropout_acts,
     expect_graph,
     expect_on_device,
     expect_unchanged,
@@ -56,7 +57,6 @@ def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
 
 @check(
     "returns hidden_states (20, 10, 512) and (h_n, c_n), each (1, 10, 512), for nn.LSTM(256, 512)",
-    hidden=False,
     gate=True,
 )
 def lstm_course_shapes(ctx: Context) -> None:
@@ -68,7 +68,7 @@ def lstm_course_shapes(ctx: Context) -> None:
     expect_shape(c_n, (1, 10, 512), "c_n")
 
 
-@check("h_n is the last step of hidden_states and c_n is the cell state, not h_n", hidden=False)
+@check("h_n is the last step of hidden_states and c_n is the cell state, not h_n")
 def lstm_course_facts(ctx: Context) -> None:
     states, h_n, c_n = _lstm_result(ctx, "course")
     expect_close(
@@ -82,7 +82,6 @@ def lstm_course_facts(ctx: Context) -> None:
 
 @check(
     "a 3-layer bidirectional nn.LSTM(8, 16) gives h_n and c_n (6, B, 16), hidden_states (L, B, 32)",
-    hidden=False,
 )
 def lstm_layers_and_directions(ctx: Context) -> None:
     states, h_n, c_n = _lstm_result(ctx, "layers")
@@ -134,6 +133,12 @@ def lstm_device(ctx: Context) -> None:
     )
 
 
+@check("a layer given in training mode stays in it: its dropout acts between the layers")
+def lstm_train_mode(ctx: Context) -> None:
+    _, h_n, _ = _lstm_result(ctx, "train")
+    expect_dropout_acts(ctx, h_n, "lstm_forward", "lstm")
+
+
 @check("batch_emb is left unchanged")
 def lstm_input_unchanged(ctx: Context) -> None:
     expect_unchanged(ctx, ("course", "layers", "deep"), "lstm_forward")
@@ -153,8 +158,17 @@ EXERCISE = Exercise(
         lstm_keeps_graph,
         lstm_device,
         lstm_input_unchanged,
+        lstm_train_mode,
     ),
     (
+        Mistake(
+            "layer switched to eval mode",
+            (
+                "    hidden_states, (h_n, c_n) = lstm(",
+                "    lstm.eval()\n    hidden_states, (h_n, c_n) = lstm(",
+            ),
+            ("lstm_train_mode",),
+        ),
         Mistake(
             "cell state starts at ones",
             ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.ones_like(h_0)"),

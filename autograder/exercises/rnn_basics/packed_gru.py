@@ -1,7 +1,8 @@
 """packed_gru_forward: a padded batch packed, run through an nn.GRU and unpacked again.
 
 The padding holds large noise, so any of it reaching the layer changes the states: the checks want
-zero outputs there and last states at each sequence's real end, in eval and in training mode.
+zero outputs there and last states at each sequence's real end, in eval and in training mode (where
+the layer's dropout must act); on the "meta" stand-in for a GPU, h_0 must follow the batch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from autograder.exercises.rnn_basics.shared import (
     expect_unchanged,
     items,
     layer_arg,
+    meta_cannot_unpack,
     off_cpu_result,
     stock_layer,
 )
@@ -105,6 +107,12 @@ def _packed_gru_plan(rng: np.random.Generator) -> Plan:
                 reference, torch.from_numpy(x), torch.tensor(lens, dtype=torch.long)
             )
         plan.expected[key] = to_numpy(result)
+        if mode == "train":
+            with torch.no_grad():
+                result = api.packed_gru_forward(
+                    reference.eval(), torch.from_numpy(x), torch.tensor(lens, dtype=torch.long)
+                )
+            plan.expected[f"{key}.eval"] = to_numpy(result)
         plan.expected[f"{key}.case"] = (kwargs, lens)
         plan.expected[f"{key}.what"] = describe_layer("GRU", kwargs, len(lens), length)
     plan.arrays["meta"] = _padded_batch(rng, [5, 3, 3, 1], 8)
@@ -181,16 +189,13 @@ def _expect_packed_values(ctx: Context, key: str) -> None:
 @check(
     "returns outputs (5, 4, 32), outputs_lens [5, 3, 3, 1] and h_n (4, 4, 16) for a 2-layer "
     "bidirectional nn.GRU(8, 16)",
-    hidden=False,
     gate=True,
 )
 def packed_shapes(ctx: Context) -> None:
     _expect_packed_shapes(ctx, "course")
 
 
-@check(
-    "padding is skipped: zero outputs there, last states at each sequence's real end", hidden=False
-)
+@check("padding is skipped: zero outputs there, last states at each sequence's real end")
 def packed_skips_padding(ctx: Context) -> None:
     _expect_skips_padding(ctx, "course")
 
@@ -223,6 +228,13 @@ def packed_train_mode(ctx: Context) -> None:
         "the first layer's last states (dropout never touches them) for "
         + ctx.expected("train.what"),
     )
+    _, _, eval_h_n = ctx.expected("train.eval")
+    expect(
+        not np.allclose(h_n.array()[2:], eval_h_n[2:], rtol=1e-4, atol=1e-5),
+        "a layer in training mode gave the top layer's states of eval mode, so its dropout "
+        "between layers never acted: leave the layer in the mode it is given (no gru.eval() or "
+        "gru.train() inside packed_gru_forward)",
+    )
 
 
 @check("outputs and h_n stay connected to the layer's weights")
@@ -234,6 +246,10 @@ def packed_keeps_graph(ctx: Context) -> None:
 
 @check("h_0 is created on the batch's device (the layer may live on a GPU)")
 def packed_device(ctx: Context) -> None:
+    answer = ctx.answer("meta")
+    if not answer.raw.get("ok") and meta_cannot_unpack(ctx, answer.raw.get("error") or {}):
+        ctx.answer("course").require_ok()
+        return  # h_0 followed the batch; only torch's meta stand-in stopped after the layer
     result = off_cpu_result(ctx, "meta", "packed_gru_forward", "course")
     outputs, _, h_n = items(result, 3, "packed_gru_forward")
     expect_on_device([outputs, h_n], "packed_gru_forward")
@@ -345,6 +361,14 @@ EXERCISE = Exercise(
             "lengths returned as a list",
             ("return outputs, outputs_lens, h_n", "return outputs, outputs_lens.tolist(), h_n"),
             ("packed_shapes",),
+        ),
+        Mistake(
+            "layer switched to eval mode",
+            (
+                "    packed_outputs, h_n = gru(packed_batch, h_0)\n",
+                "    gru.eval()\n    packed_outputs, h_n = gru(packed_batch, h_0)\n",
+            ),
+            ("packed_train_mode",),
         ),
         Mistake(
             "packed data returned",

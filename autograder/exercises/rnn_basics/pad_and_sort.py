@@ -50,27 +50,24 @@ def _expect_padded(ctx: Context, key: str, what: str) -> None:
     expect_tensor_equal(batch, expected_batch, f"the padded batch {what}")
 
 
-@check("returns (batch, batch_lens) as torch.long tensors", hidden=False, gate=True)
+@check("returns (batch, batch_lens) as torch.long tensors", gate=True)
 def pad_returns_pair(ctx: Context) -> None:
     _padded(ctx, "small")
 
 
 @check(
     "[[5, 6], [7], [8, 9, 10]] becomes [[8, 9, 10], [5, 6, 0], [7, 0, 0]], lengths [3, 2, 1]",
-    hidden=False,
 )
 def pad_small_example(ctx: Context) -> None:
     _expect_padded(ctx, "small", "of the small example")
 
 
-@check("equal lengths keep their order and the padding uses pad_id", hidden=False)
+@check("equal lengths keep their order and the padding uses pad_id")
 def pad_ties_and_pad_id(ctx: Context) -> None:
     _expect_padded(ctx, "ties", "(rows of equal length keep their order; fill with pad_id)")
 
 
-@check(
-    "the course data gives (10, 20) and lengths 20, 18, 18, 17, 15, 10, 8, 6, 6, 5", hidden=False
-)
+@check("the course data gives (10, 20) and lengths 20, 18, 18, 17, 15, 10, 8, 6, 6, 5")
 def pad_course_data(ctx: Context) -> None:
     batch, lens = _padded(ctx, "course")
     expect_shape(batch, (10, 20), "batch")

@@ -1,7 +1,9 @@
 """random_training_set: a random chunk of the text as (input, target), the target shifted by one.
 
 Seeded probes pin the drawn start to the one torch.randint gives the reference, and many seeds on
-a short text show that every start, the last one included, can be drawn.
+a short text show that every start, the last one included, can be drawn. The chunks are read as
+windows of the text encoded by the student's own char_tensor: a mistake there is char_tensor's,
+and costs nothing here.
 """
 
 from __future__ import annotations
@@ -9,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.engine.checks import expect, expect_dtype, expect_shape, expect_tensor
+from autograder.engine.checks import (
+    Value,
+    expect,
+    expect_dtype,
+    expect_shape,
+    expect_tensor,
+)
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.rnn_basics import shared
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, PRINTABLE, call, items
@@ -52,62 +60,103 @@ def _training_set_plan(rng: np.random.Generator) -> Plan:
             seed=seeds[key],
         )
         plan.expected[key] = (text, chunk, _window(text, chunk, seeds[key]))
+        if _text_probe(key) not in plan.probes:
+            plan.probes[_text_probe(key)] = call("char_tensor", [{"value": text}])
     return plan
 
 
-def _pair(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """(input, target) as arrays after checking they are long tensors of length chunk_len."""
-    _, chunk, _ = ctx.expected(key)
+def _text_probe(key: str) -> str:
+    """The probe of the student's char_tensor on the text of case `key` (one for the covers)."""
+    return "text:cover" if key.startswith("cover") else f"text:{key}"
+
+
+def _pair(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(input, target, text) as index arrays, the text encoded as the student's char_tensor
+    encodes it, once input and target have the form that char_tensor gives a chunk_len string
+    (the reference's, long tensors of length chunk_len, when the student's is not usable)."""
+    text, chunk, _ = ctx.expected(key)
     inp, tgt = items(ctx.answer(key).value(), 2, "random_training_set")
+    reference = np.array([PRINTABLE.index(char) for char in text], dtype=np.int64)
+    own = ctx.answer(_text_probe(key))
+    if own.raw.get("ok"):
+        encoded = own.value()
+        ids = _ids(encoded, len(text))
+        if ids is not None and _alike(inp, encoded, chunk) and _alike(tgt, encoded, chunk):
+            return _ids(inp, chunk), _ids(tgt, chunk), ids
     for value, what in ((inp, "input"), (tgt, "target")):
         expect_tensor(value, what)
         expect_dtype(value, "int64", f"{what} (made with char_tensor)")
         expect_shape(value, (chunk,), f"{what} for chunk_len={chunk}")
-    return inp.array(), tgt.array()
+    return inp.array(), tgt.array(), reference
 
 
-def _decode(ids: np.ndarray) -> str:
-    expect(
-        bool(np.all((ids >= 0) & (ids < len(PRINTABLE)))),
-        "the indices must be positions in all_characters",
-    )
-    return "".join(PRINTABLE[int(i)] for i in ids)
+def _ids(value: Value, length: int) -> np.ndarray | None:
+    """The indices of a char_tensor-like value of `length` characters (a tensor with any axes of
+    size 1 before the last, or a list of ints); None when it is not one."""
+    if value.type == "list" and value.meta.get("length") == length:
+        numbers = [item.scalar for item in value.items()]
+        if all(item.type == "int" for item in value.items()):
+            return np.array(numbers, dtype=np.int64)
+        return None
+    shape = value.shape
+    if value.type != "tensor" or not shape or shape[-1] != length or np.prod(shape[:-1]) != 1:
+        return None
+    return value.array().reshape(-1)
 
 
-@check("returns (input, target): long tensors of length chunk_len", hidden=False, gate=True)
-def set_returns_pair(ctx: Context) -> None:
-    _pair(ctx, "shift")
+def _alike(value: Value, encoded: Value, chunk: int) -> bool:
+    """`value` has the form the student's char_tensor gives a string of `chunk` characters."""
+    if value.type != encoded.type or value.dtype != encoded.dtype:
+        return False
+    if value.type == "tensor" and value.shape != (*encoded.shape[:-1], chunk):
+        return False
+    return _ids(value, chunk) is not None
 
 
-@check("the target is the input shifted by one character of a contiguous chunk", hidden=False)
-def set_target_shifted(ctx: Context) -> None:
-    inp, tgt = _pair(ctx, "shift")
+def _starts(ids: np.ndarray, window: np.ndarray) -> list[int]:
+    """Every position of the text where `window` (a chunk's indices) sits."""
+    size = len(window)
+    return [s for s in range(len(ids) - size + 1) if np.array_equal(ids[s : s + size], window)]
+
+
+def _expect_window(inp: np.ndarray, tgt: np.ndarray, ids: np.ndarray, rationale: str) -> None:
+    """Input and target are one contiguous chunk of the text, the target one character on."""
     expect(
         bool(np.array_equal(inp[1:], tgt[:-1])),
         "the target must be the input moved one character on",
     )
-    text, _, _ = ctx.expected("shift")
-    chunk = _decode(inp) + _decode(tgt[-1:])
-    expect(chunk in text, "input and target must come from one contiguous chunk of the text")
+    expect(bool(_starts(ids, np.concatenate([inp, tgt[-1:]]))), rationale)
 
 
-@check("a text of chunk_len + 1 characters gives the whole text", hidden=False)
+@check("returns (input, target): long tensors of length chunk_len", gate=True)
+def set_returns_pair(ctx: Context) -> None:
+    _pair(ctx, "shift")
+
+
+@check("the target is the input shifted by one character of a contiguous chunk")
+def set_target_shifted(ctx: Context) -> None:
+    inp, tgt, ids = _pair(ctx, "shift")
+    _expect_window(
+        inp, tgt, ids, "input and target must come from one contiguous chunk of the text"
+    )
+
+
+@check("a text of chunk_len + 1 characters gives the whole text")
 def set_whole_text(ctx: Context) -> None:
-    inp, tgt = _pair(ctx, "whole")
-    text, _, _ = ctx.expected("whole")
+    inp, tgt, ids = _pair(ctx, "whole")
     expect(
-        _decode(inp) == text[:-1] and _decode(tgt) == text[1:],
+        bool(np.array_equal(inp, ids[:-1]) and np.array_equal(tgt, ids[1:])),
         "when the text is only chunk_len + 1 characters long the chunk must be the whole text; "
         "check the range the start is drawn from",
     )
 
 
-@check("every start position, the last one included, can be drawn", hidden=False)
+@check("every start position, the last one included, can be drawn")
 def set_covers_every_start(ctx: Context) -> None:
-    found = set()
+    found: set[int] = set()
     for number in range(ctx.expected("cover")):
-        inp, _ = _pair(ctx, f"cover{number}")
-        found.add(int(inp[0]) - PRINTABLE.index("a"))
+        inp, _, ids = _pair(ctx, f"cover{number}")
+        found.update(_starts(ids, inp)[:1])
     expect(
         found == {0, 1, 2},
         "with a 10-character text and chunk_len 7 the starts 0, 1 and 2 must all occur; "
@@ -120,26 +169,19 @@ def set_covers_every_start(ctx: Context) -> None:
 @check("random texts and chunk lengths (1 up to the whole text): a shifted window of the text")
 def set_random_texts(ctx: Context) -> None:
     for number in range(4):
-        key = f"random{number}"
-        text, _, _ = ctx.expected(key)
-        inp, tgt = _pair(ctx, key)
-        expect(
-            bool(np.array_equal(inp[1:], tgt[:-1])),
-            "the target must be the input moved one character on",
-        )
-        expect(
-            _decode(inp) + _decode(tgt[-1:]) in text,
-            "input and target must be one contiguous chunk of the given text",
+        inp, tgt, ids = _pair(ctx, f"random{number}")
+        _expect_window(
+            inp, tgt, ids, "input and target must be one contiguous chunk of the given text"
         )
 
 
 @check("draws the start with torch.randint over the valid starts (same seed, same chunk)")
 def set_reproducible_draw(ctx: Context) -> None:
     for key in ("shift", "random0", "random3"):
-        text, chunk, start = ctx.expected(key)
-        inp, _ = _pair(ctx, key)
+        _, chunk, start = ctx.expected(key)
+        inp, _, ids = _pair(ctx, key)
         expect(
-            _decode(inp) == text[start : start + chunk],
+            bool(np.array_equal(inp, ids[start : start + chunk])),
             "the chunk differs from the one torch.randint(len(text) - chunk_len, ...) draws "
             "with the same seed; draw the start with torch.randint and pass it the generator",
         )

@@ -1,7 +1,8 @@
 """RNN of part 1 (the one-hot cell): forward is tanh(i2h(x) + h2h(h)), then i2o of the new state.
 
 The course's hand-set weights pin the formula; the reference's weights over whole sequences check
-the state carried along and gradients through time; a meta-device model checks init_hidden.
+the state carried along and gradients through time, and a restart from a given state after them;
+a meta-device model checks init_hidden.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
         for t in range(steps):
             state = plan.array(f"{key}.h0", h0) if t == 0 else {"step": t - 1, "path": [1]}
             specs.append({"args": [plan.array(f"{key}.x{t}", xs[t]), state]})
+        if key == "batch":  # the first step again: the given state counts, not the last one
+            specs.append({"args": [{"array": "batch.x0"}, {"array": "batch.h0"}]})
         out_weights = cotangent(plan, f"{key}.cot_out", (batch, outputs), rng)
         hid_weights = cotangent(plan, f"{key}.cot_hid", (batch, hidden), rng)
         module_probe(
@@ -105,7 +108,6 @@ def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
 
 @check(
     "forward returns (output, hidden) of shapes (1, output_size), (1, hidden_size)",
-    hidden=False,
     gate=True,
 )
 def cell_returns_pair(ctx: Context) -> None:
@@ -116,7 +118,7 @@ def cell_returns_pair(ctx: Context) -> None:
     expect_shape(hidden, (1, 2), "the new hidden state (1, hidden_size)")
 
 
-@check("init_hidden() gives float32 zeros of shape (1, hidden_size)", hidden=False)
+@check("init_hidden() gives float32 zeros of shape (1, hidden_size)")
 def cell_init_hidden_zeros(ctx: Context) -> None:
     value = ctx.answer("init").step(0)
     expect_tensor(value, "init_hidden()")
@@ -125,7 +127,7 @@ def cell_init_hidden_zeros(ctx: Context) -> None:
     expect(not np.any(value.array()), "the first hidden state should be all zeros")
 
 
-@check("the course example: tanh(i2h(x) + h2h(h)), then i2o of the new state", hidden=False)
+@check("the course example: tanh(i2h(x) + h2h(h)), then i2o of the new state")
 def cell_course_values(ctx: Context) -> None:
     output, hidden = items(ctx.answer("course").step(0), 2, "forward")
     expected_output, expected_hidden = ctx.expected("course")
@@ -144,6 +146,16 @@ def cell_sequence_matches(ctx: Context) -> None:
             got_output, got_hidden = items(ctx.answer(key).step(t), 2, "forward")
             expect_tensor_close(got_hidden, hidden, f"the hidden state after step {t + 1}")
             expect_tensor_close(got_output, output, f"the output of step {t + 1}")
+
+
+@check("each call starts from the hidden state it is given, whatever the calls before")
+def cell_uses_given_state(ctx: Context) -> None:
+    expected = ctx.expected("batch")
+    output, hidden = expected[0]
+    got_output, got_hidden = items(ctx.answer("batch").step(len(expected)), 2, "forward")
+    what = "of a call that starts again from a given state (use hidden, not a state kept on self)"
+    expect_tensor_close(got_hidden, hidden, f"the hidden state {what}")
+    expect_tensor_close(got_output, output, f"the output {what}")
 
 
 @check("gradients reach i2h, h2h and i2o through every step as in the reference")
@@ -174,9 +186,22 @@ EXERCISE = Exercise(
         cell_course_values,
         cell_sequence_matches,
         cell_gradients,
+        cell_uses_given_state,
         cell_init_hidden_device,
     ),
     (
+        Mistake(
+            "state kept on self instead of the given one",
+            (
+                "        hidden = torch.tanh(self.i2h(input) + self.h2h(hidden))\n",
+                "        kept = getattr(self, 'kept', None)\n"
+                "        if kept is not None and kept.shape == hidden.shape:\n"
+                "            hidden = kept\n"
+                "        hidden = torch.tanh(self.i2h(input) + self.h2h(hidden))\n"
+                "        self.kept = hidden\n",
+            ),
+            ("cell_uses_given_state",),
+        ),
         Mistake(
             "previous hidden state ignored",
             (

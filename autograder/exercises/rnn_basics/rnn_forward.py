@@ -1,7 +1,8 @@
 """rnn_forward: an nn.RNN run on a batch-first batch from a zero state sized from the layer.
 
 The course's layer checks shapes, a hand example and stock layers with the grader's weights check
-values; the rest: results keep the graph, the state follows the batch's device, input unchanged.
+values; the rest: results keep the graph, the state follows the batch's device, input unchanged,
+and a layer given in training mode keeps its dropout.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from autograder.exercises.rnn_basics.shared import (
     ASSIGNMENT,
     Case,
     call,
+    expect_dropout_acts,
     expect_graph,
     expect_on_device,
     expect_unchanged,
@@ -81,7 +83,6 @@ def _expect_forward_values(ctx: Context, key: str) -> None:
 
 @check(
     "returns hidden_states (20, 10, 512) and h_n (1, 10, 512) for nn.RNN(256, 512)",
-    hidden=False,
     gate=True,
 )
 def forward_course_shapes(ctx: Context) -> None:
@@ -92,7 +93,7 @@ def forward_course_shapes(ctx: Context) -> None:
     expect_shape(h_n, (1, 10, 512), "h_n (num_layers * num_dirs, B, hidden_size)")
 
 
-@check("nn.RNN(1, 1) with known weights gives the hand-computed states", hidden=False)
+@check("nn.RNN(1, 1) with known weights gives the hand-computed states")
 def forward_hand_values(ctx: Context) -> None:
     states, h_n = _forward_result(ctx, "hand")
     expected_states, expected_h_n = ctx.expected("hand")
@@ -107,7 +108,6 @@ def forward_hand_values(ctx: Context) -> None:
 
 @check(
     "a 2-layer bidirectional nn.RNN(8, 16) gives h_n (4, B, 16) and hidden_states (L, B, 32)",
-    hidden=False,
 )
 def forward_layers_and_directions(ctx: Context) -> None:
     states, h_n = _forward_result(ctx, "layers")
@@ -153,6 +153,12 @@ def forward_device(ctx: Context) -> None:
     )
 
 
+@check("a layer given in training mode stays in it: its dropout acts between the layers")
+def forward_train_mode(ctx: Context) -> None:
+    _, h_n = _forward_result(ctx, "train")
+    expect_dropout_acts(ctx, h_n, "rnn_forward", "rnn")
+
+
 @check("batch_emb is left unchanged")
 def forward_input_unchanged(ctx: Context) -> None:
     expect_unchanged(ctx, ("course", "layers", "deep"), "rnn_forward")
@@ -172,8 +178,14 @@ EXERCISE = Exercise(
         forward_keeps_graph,
         forward_device,
         forward_input_unchanged,
+        forward_train_mode,
     ),
     (
+        Mistake(
+            "layer switched to eval mode",
+            ("    hidden_states, h_n = rnn(", "    rnn.eval()\n    hidden_states, h_n = rnn("),
+            ("forward_train_mode",),
+        ),
         Mistake(
             "axes not swapped",
             ("rnn(batch_emb.transpose(0, 1), h_0)", "rnn(batch_emb, h_0)"),

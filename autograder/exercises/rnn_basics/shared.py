@@ -1,16 +1,26 @@
-"""Helpers that several rnn_basics exercises use: probe seeds, call probes, returned tuples, and
-the stock torch layers with the grader's weights that rnn_forward, lstm_forward and packed_gru run.
+"""Helpers that several rnn_basics exercises use: probe seeds, call probes, returned tuples, the
+stock torch layers with the grader's weights that rnn_forward, lstm_forward and packed_gru run,
+and what tells a device mistake from the limits of torch's meta stand-in for a GPU.
 """
 
 from __future__ import annotations
 
+import ast
 import string
 from typing import Any
 
 import numpy as np
 import torch
 
-from autograder.engine.checks import CheckFailure, Value, expect, expect_tensor, explain_error
+from autograder.engine.checks import (
+    CheckFailure,
+    Value,
+    expect,
+    expect_close,
+    expect_shape,
+    expect_tensor,
+    explain_error,
+)
 from autograder.engine.exercise import Context, Plan
 from autograder.exercises.common import state_arrays, target, to_numpy
 from solutions.rnn_basics import api
@@ -45,6 +55,8 @@ Case = tuple[dict[str, Any], int, int]
 
 COURSE_LAYER = {"input_size": api.embedding_size, "hidden_size": api.hidden_size}
 COURSE_BATCH, COURSE_LENGTH = 10, 20
+#: a stacked layer with dropout, given in training mode: its dropout must act between the layers
+TRAIN_LAYER = {"input_size": 5, "hidden_size": 6, "num_layers": 2, "dropout": 0.5}
 
 
 def stock_layer(kind: str, kwargs: dict[str, Any], seed: int) -> torch.nn.Module:
@@ -117,6 +129,57 @@ def off_cpu_result(ctx: Context, key: str, function: str, cpu_key: str) -> Value
     return answer.value()
 
 
+def meta_cannot_unpack(ctx: Context, error: dict[str, Any]) -> bool:
+    """True when the call stopped only where torch cannot follow the meta stand-in.
+
+    pad_packed_sequence of a batch packed with enforce_sorted=False copies its order to the CPU,
+    which a meta tensor cannot do (a GPU tensor can). The innermost student statement must then
+    be that pad_packed_sequence call, with no copy off the device of its own in its arguments;
+    the layer has already run on the batch's device from the student's h_0.
+    """
+    frames = error.get("frames") or []
+    if error.get("type") != "NotImplementedError" or not frames:
+        return False
+    if not str(error.get("message", "")).startswith("Cannot copy out of meta tensor"):
+        return False
+    cell = next((c for c in ctx.cells if f"<cell {c.index}>" == frames[-1].get("cell")), None)
+    line = frames[-1].get("line")
+    try:
+        tree = ast.parse(cell.source) if cell is not None else None
+    except SyntaxError:
+        return False
+    if tree is None or not isinstance(line, int):
+        return False
+    simple = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt)
+        and not hasattr(node, "body")
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+    ]
+    calls = [node for stmt in simple for node in ast.walk(stmt) if isinstance(node, ast.Call)]
+    unpacks = [call for call in calls if _called_name(call) == "pad_packed_sequence"]
+    lengths = {  # pack_padded_sequence wants its lengths on the CPU: a copy there is right
+        id(node)
+        for call in calls
+        if _called_name(call) == "pack_padded_sequence"
+        for argument in call.args[1:2] + [k.value for k in call.keywords if k.arg == "lengths"]
+        for node in ast.walk(argument)
+    }
+    copies = {"cpu", "to", "numpy", "tolist", "item"}
+    return bool(unpacks) and not any(
+        _called_name(node) in copies and id(node) not in lengths
+        for call in unpacks
+        for node in ast.walk(call)
+        if isinstance(node, ast.Call) and node is not call
+    )
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
 def expect_on_device(values: list[Value], function: str) -> None:
     for value in values:
         expect(
@@ -174,4 +237,29 @@ def forward_plan(
             {"array": "meta", "device": "meta"},
         ],
     )
+    reference = stock_layer(kind, TRAIN_LAYER, seed(rng))
+    x = embedded_batch(rng, 3, 4, TRAIN_LAYER["input_size"])
+    layer = layer_arg(plan, "train", kind, TRAIN_LAYER, reference, mode="train")
+    plan.probes["train"] = call(function, [layer, plan.array("train", x)])
+    with torch.no_grad():
+        h_n = run(reference, torch.from_numpy(x))[1]  # eval mode: what dropout must change
+    plan.expected["train.eval"] = to_numpy(h_n[0] if isinstance(h_n, tuple) else h_n)
     return plan
+
+
+def expect_dropout_acts(ctx: Context, h_n: Value, function: str, layer: str) -> None:
+    """h_n of the "train" probe: the first layer's as in eval mode, the top layer's changed."""
+    eval_h_n = ctx.expected("train.eval")
+    expect_tensor(h_n, "h_n")
+    expect_shape(h_n, eval_h_n.shape, "h_n (num_layers * num_dirs, B, hidden_size)")
+    expect_close(
+        h_n.array()[:1],
+        eval_h_n[:1],
+        "the first layer's last states of a layer in training mode (dropout never touches them)",
+    )
+    expect(
+        not np.allclose(h_n.array()[1:], eval_h_n[1:], rtol=1e-4, atol=1e-5),
+        "a layer in training mode gave the top layer's states of eval mode, so its dropout "
+        f"between layers never acted: leave the layer in the mode it is given (no {layer}.eval() "
+        f"or {layer}.train() inside {function})",
+    )

@@ -33,7 +33,7 @@ def _onehot_plan(rng: np.random.Generator) -> Plan:
     return plan
 
 
-@check("returns an integer numpy array of shape (len(string) + 2, 35)", hidden=False, gate=True)
+@check("returns an integer numpy array of shape (len(string) + 2, 35)", gate=True)
 def onehot_returns_int_array(ctx: Context) -> None:
     value = ctx.answer("hi").value()
     expect(
@@ -51,7 +51,7 @@ def onehot_returns_int_array(ctx: Context) -> None:
     expect_shape(value, (4, 35), "the encoding of 'hi' (a start row, 2 characters, an end row)")
 
 
-@check("'hi!' gives the start token, 7, 8, 28 and the end token", hidden=False)
+@check("'hi!' gives the start token, 7, 8, 28 and the end token")
 def onehot_course_rows(ctx: Context) -> None:
     value = ctx.answer("hi!").value()
     expect_shape(value, (5, 35), "the encoding of 'hi!'")

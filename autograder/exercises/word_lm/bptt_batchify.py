@@ -66,14 +66,14 @@ def _tokens(rng: np.random.Generator, size: int) -> np.ndarray:
 BATCHIFY_HIDDEN = ("random", "exact", "batch_one", "length_one", "one_sample")
 
 
-@check("bptt_batchify(torch.arange(23), 2, 3) has shape (3, 2, 3)", hidden=False, gate=True)
+@check("bptt_batchify(torch.arange(23), 2, 3) has shape (3, 2, 3)", gate=True)
 def course_example_shape(ctx: Context) -> None:
     value = ctx.answer("course").value()
     expect_tensor(value, "the result of bptt_batchify")
     expect_shape(value, (3, 2, 3), "bptt_batchify(torch.arange(23), 2, 3)")
 
 
-@check("the course's example: row 0 reads 0..8, row 1 reads 9..17", hidden=False)
+@check("the course's example: row 0 reads 0..8, row 1 reads 9..17")
 def course_example_values(ctx: Context) -> None:
     expect_tensor_equal(
         ctx.answer("course").value(),
@@ -82,7 +82,7 @@ def course_example_values(ctx: Context) -> None:
     )
 
 
-@check("each row continues the same stretch of text from sample to sample", hidden=False)
+@check("each row continues the same stretch of text from sample to sample")
 def rows_continue(ctx: Context) -> None:
     value = ctx.answer("rows").value()
     expect_tensor(value, "the result of bptt_batchify")

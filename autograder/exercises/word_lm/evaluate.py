@@ -2,6 +2,8 @@
 
 The checks compare the loss with the reference's on models whose weights isolate one thing at a
 time: the shift of the targets, the mean over batches, and the state carried from batch to batch.
+The reference's loss is the one a correct evaluate gets on the student's own RNNModel where its
+outputs allow (`own_model`), so that a mistake in forward costs only rnn_model_forward.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from autograder.engine.checks import CheckFailure, expect
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import state_arrays, target
+from autograder.exercises.word_lm.own_model import own_model_loss, own_model_probe
 from autograder.exercises.word_lm.shared import ASSIGNMENT, reference_model, seed_torch
 from solutions import word_lm as ref
 
@@ -56,7 +59,7 @@ def _batches(rng: np.random.Generator, vocab: int, samples: int, batch: int, len
 def _evaluate_probe(
     plan: Plan, key: str, model: ref.RNNModel, args: list, data: np.ndarray, mode: str
 ) -> None:
-    state = f"{key}.state" if key != "single_train" else "single.state"
+    state = state_arrays(plan, f"{key}.state" if key != "single_train" else "single.state", model)
     plan.probes[key] = {
         "kind": "call",
         "target": target("evaluate"),
@@ -65,7 +68,7 @@ def _evaluate_probe(
                 "construct": {
                     "target": target("RNNModel"),
                     "init": {"args": [{"value": arg} for arg in args]},
-                    "state": state_arrays(plan, state, model),
+                    "state": state,
                     "mode": mode,
                 }
             },
@@ -73,6 +76,8 @@ def _evaluate_probe(
         ],
     }
     plan.expected[key] = float(ref.evaluate(model, torch.from_numpy(data)))
+    if key != "single_train":
+        own_model_probe(plan, key, args, state, data)
 
 
 def _mean_loss(ctx: Context, key: str) -> float:
@@ -92,9 +97,15 @@ def _mean_loss(ctx: Context, key: str) -> float:
 CASE_NAMES = {"single": "the loss of a single batch", "memoryless": "the averaging over batches"}
 
 
+def _target(ctx: Context, key: str) -> float:
+    """What a correct evaluate returns on the student's model, else on the reference's."""
+    own = own_model_loss(ctx, key)
+    return ctx.expected(key) if own is None else own
+
+
 def _loss_is_right(ctx: Context, key: str) -> bool:
     actual = _mean_loss(ctx, key)
-    expected = ctx.expected(key)
+    expected = _target(ctx, key)
     return math.isfinite(actual) and abs(actual - expected) <= 1e-4 + 1e-5 * abs(expected)
 
 
@@ -104,7 +115,7 @@ def _expect_loss(ctx: Context, key: str, rationale: str, *, after: tuple[str, ..
     When one of those is already wrong the failure says so instead of blaming this check's
     subject (a loss computed wrongly is also wrong over several batches).
     """
-    actual, expected = _mean_loss(ctx, key), ctx.expected(key)
+    actual, expected = _mean_loss(ctx, key), _target(ctx, key)
     expect(math.isfinite(actual), "evaluate returned NaN or an infinite loss", actual=str(actual))
     if abs(actual - expected) <= 1e-4 + 1e-5 * abs(expected):
         return
@@ -121,13 +132,17 @@ def _expect_loss(ctx: Context, key: str, rationale: str, *, after: tuple[str, ..
     )
 
 
-@check("returns the mean loss as a number", hidden=False, gate=True)
+@check("returns the mean loss as a number", gate=True)
 def returns_a_number(ctx: Context) -> None:
     _mean_loss(ctx, "course")
 
 
-@check("an untrained model's loss is close to ln(vocabulary size)", hidden=False)
+@check("an untrained model's loss is close to ln(vocabulary size)")
 def untrained_loss_near_log_vocab(ctx: Context) -> None:
+    own = own_model_loss(ctx, "course")
+    if own is not None and abs(own - math.log(20)) >= 0.1:  # forward's mistake, not evaluate's
+        _expect_loss(ctx, "course", "the mean loss differs from the one your model's outputs give")
+        return
     loss = _mean_loss(ctx, "course")
     expect(
         math.isfinite(loss) and abs(loss - math.log(20)) < 0.1,
@@ -138,7 +153,7 @@ def untrained_loss_near_log_vocab(ctx: Context) -> None:
     )
 
 
-@check("no computation graph: the work runs under torch.no_grad()", hidden=False)
+@check("no computation graph: the work runs under torch.no_grad()")
 def without_graph(ctx: Context) -> None:
     value = ctx.answer("course").value()
     expect(

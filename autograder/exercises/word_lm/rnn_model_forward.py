@@ -56,7 +56,7 @@ def _largest_difference(value: Value, expected: np.ndarray, what: str) -> float:
     return float(np.max(np.abs(value.array().astype(np.float64) - expected)))
 
 
-@check("forward returns (log_prob, next_hidden) of the course's shapes", hidden=False, gate=True)
+@check("forward returns (log_prob, next_hidden) of the course's shapes", gate=True)
 def returns_log_prob_and_hidden(ctx: Context) -> None:
     log_prob, hidden = _forward_result(ctx, "first_call")
     expect_tensor(log_prob, "log_prob")
@@ -66,7 +66,7 @@ def returns_log_prob_and_hidden(ctx: Context) -> None:
         expect_shape(state, (2, 3, 12), "each of h and c (num_hidden_layers, batch, hidden_size)")
 
 
-@check("log_prob holds log-probabilities over the vocabulary, in train and eval mode", hidden=False)
+@check("log_prob holds log-probabilities over the vocabulary, in train and eval mode")
 def log_probabilities(ctx: Context) -> None:
     for key, mode in (("course", "eval"), ("train", "train")):
         log_prob, _ = _forward_result(ctx, key)
@@ -94,7 +94,7 @@ def log_probabilities(ctx: Context) -> None:
         )
 
 
-@check("GRU, RNN_TANH and RNN_RELU models return one state tensor", hidden=False)
+@check("GRU, RNN_TANH and RNN_RELU models return one state tensor")
 def other_rnn_types(ctx: Context) -> None:
     for key in ("gru", "tanh", "relu"):
         expected = ctx.expected(key)
@@ -105,7 +105,7 @@ def other_rnn_types(ctx: Context) -> None:
         expect_shape(state, expected["state_shape"], f"next_hidden of a {expected['type']} model")
 
 
-@check("two chunks with the returned state passed on equal one pass", hidden=False)
+@check("two chunks with the returned state passed on equal one pass")
 def state_carried(ctx: Context) -> None:
     head, _ = _forward_result(ctx, "course", 1)
     tail, _ = _forward_result(ctx, "course", 2)
@@ -126,7 +126,7 @@ def state_carried(ctx: Context) -> None:
     )
 
 
-@check("self.dropout is applied to the embedding output and to the recurrent output", hidden=False)
+@check("self.dropout is applied to the embedding output and to the recurrent output")
 def dropout_on_embedding_and_output(ctx: Context) -> None:
     _, hidden = _forward_result(ctx, "train")
     first_layer = _state_values(hidden, "LSTM")[0]
@@ -145,6 +145,26 @@ def dropout_on_embedding_and_output(ctx: Context) -> None:
         moved > 1e-3,
         "in train mode the projection sees the recurrent output undropped: pass the output of "
         "self.rnn through self.dropout before self.projection",
+    )
+
+
+@check("in train mode self.rnn keeps its own dropout between the recurrent layers")
+def dropout_between_layers(ctx: Context) -> None:
+    _, hidden = _forward_result(ctx, "between")
+    h = _state_values(hidden, "LSTM")[0]
+    expect_tensor(h, "h of next_hidden")
+    expect_shape(h, (2, 4, 12), "h of next_hidden in train mode")
+    eval_h = ctx.expected("between")["hidden"][0]
+    expect(
+        float(np.max(np.abs(h.array()[0] - eval_h[0]))) <= 1e-4,
+        "in train mode with a zero embedding the first recurrent layer's state should be as in "
+        "eval mode: drop only the embedding output before self.rnn",
+    )
+    expect(
+        float(np.max(np.abs(h.array()[1] - eval_h[1]))) > 1e-3,
+        "in train mode the top recurrent layer's state is as in eval mode, so self.rnn dropped "
+        "nothing between its layers: leave the layers in the model's mode (no self.rnn.eval() "
+        "or self.eval() inside forward)",
     )
 
 
@@ -224,6 +244,7 @@ EXERCISE = Exercise(
         other_rnn_types,
         state_carried,
         dropout_on_embedding_and_output,
+        dropout_between_layers,
         log_prob_matches,
         hidden_matches,
         batch_one_length_one,
@@ -302,6 +323,14 @@ EXERCISE = Exercise(
                 "embedded = F.dropout(self.embedding(input), 0.5, training=True)",
             ),
             ("log_prob_matches",),
+        ),
+        Mistake(
+            "recurrent layers switched to eval mode",
+            (
+                "        output, next_hidden = self.rnn(embedded, prev_hidden)\n",
+                "        self.rnn.eval()\n        output, next_hidden = self.rnn(embedded, prev_hidden)\n",
+            ),
+            ("dropout_between_layers",),
         ),
     ),
 )

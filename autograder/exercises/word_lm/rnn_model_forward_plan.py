@@ -104,15 +104,18 @@ def _dropout_probes(plan: Plan, rng: np.random.Generator) -> None:
     (the recurrent output is dropped before the projection).
     "projection": a zero projection weight makes every dropout before the projection
     irrelevant; the output must equal eval mode's (nothing is dropped after the projection).
+    "between": a zero embedding leaves the first layer as in eval mode; the top layer's state
+    must still differ (self.rnn drops between its layers, so its mode must not be switched).
     """
     batch, steps, vocab = 4, 6, 20
     ids = rng.integers(0, vocab, size=(batch, steps)).astype(np.int64)
     data = plan.array("dropout.x", ids)
-    for key in ("train", "sites", "projection"):
+    for key in ("train", "sites", "projection", "between"):
         model, args = reference_model(rng, "LSTM", vocab, 8, 12, 2)
         with torch.no_grad():
-            if key == "sites":
+            if key in ("sites", "between"):
                 model.embedding.weight.zero_()
+            if key == "sites":
                 model.rnn.weight_ih_l1.zero_()
             if key == "projection":
                 model.projection.weight.zero_()
