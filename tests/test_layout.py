@@ -36,6 +36,7 @@ CHILD_SIDE = {
             "deaths",
             "probes",
             "protocol",
+            "stand_ins",
             "syscalls",
             "warm",
             "zygote",

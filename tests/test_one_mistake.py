@@ -18,11 +18,6 @@ from tests.test_grading import zygote  # noqa: F401 - the module-scoped zygote f
 
 pytestmark = pytest.mark.slow
 
-#: Upstream mistakes the downstream exercise cannot be judged without: evaluate runs on the
-#: student's own RNNModel, and a forward without the sequence axis makes even a correct evaluate
-#: raise. The child has no model of the grader's to hand to evaluate instead.
-UNJUDGEABLE = {("evaluate", "rnn_model_forward", "projection only on the last step")}
-
 
 def _units(course: Course, assignment: str) -> dict[str, Exercise]:
     spec = course.config.assignment(assignment)
@@ -38,14 +33,7 @@ def _cases() -> Iterator:
             for upstream in downstream.depends_on:
                 for mistake in units[upstream].mistakes:
                     case = (downstream.id, upstream, mistake.name)
-                    marks = (
-                        [pytest.mark.xfail(strict=True, reason="no stand-in model for evaluate")]
-                        if case in UNJUDGEABLE
-                        else []
-                    )
-                    yield pytest.param(
-                        assignment, *case, id="/".join((*case[:2], mistake.name)), marks=marks
-                    )
+                    yield pytest.param(assignment, *case, id="/".join((*case[:2], mistake.name)))
 
 
 def test_the_dependent_pairs_are_the_known_ones(course: Course) -> None:

@@ -24,6 +24,7 @@ import numpy.random  # noqa: F401 - numpy loads it lazily, which the sandbox uid
 import torch
 
 from autograder.sandbox import breach, recipes
+from autograder.sandbox.stand_ins import STAND_INS
 
 MAX_ITEMS = 256
 TORCH_MODULES = frozenset({"RNN", "LSTM", "GRU", "Linear", "Embedding", "Dropout"})
@@ -192,6 +193,10 @@ class ProbeRunner:
             return self.build(spec["construct"], {})
         if "torch_module" in spec:
             return self.torch_module(spec)
+        if "stand_in" in spec:  # a model of the grader's, for code that takes one
+            model = STAND_INS[spec["stand_in"]](**spec.get("kwargs", {}))
+            _load_state(model, self.inputs, spec["state"])
+            return model.train(spec.get("mode", "eval") == "train")
         raise ProbeError(f"cannot build an argument from {sorted(spec)}")
 
     def _call(self, probe: dict[str, Any], recorder: Recorder) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import state_arrays, target
 from autograder.exercises.word_lm.own_model import own_model_loss, own_model_probe
 from autograder.exercises.word_lm.shared import ASSIGNMENT, reference_model, seed_torch
+from autograder.exercises.word_lm.stand_in import judged_probe, stand_in_probe
 from solutions import word_lm as ref
 
 
@@ -76,12 +77,13 @@ def _evaluate_probe(
         ],
     }
     plan.expected[key] = float(ref.evaluate(model, torch.from_numpy(data)))
+    stand_in_probe(plan, key, data, mode, layers=int(args[4]), lstm=args[0] == "LSTM")
     if key != "single_train":
         own_model_probe(plan, key, args, state, data)
 
 
 def _mean_loss(ctx: Context, key: str) -> float:
-    value = ctx.answer(key).value()
+    value = ctx.answer(judged_probe(ctx, key)).value()
     if value.type in {"int", "float"}:
         return float(value.scalar)
     if value.type == "tensor" and math.prod(value.shape) == 1:
@@ -98,9 +100,9 @@ CASE_NAMES = {"single": "the loss of a single batch", "memoryless": "the averagi
 
 
 def _target(ctx: Context, key: str) -> float:
-    """What a correct evaluate returns on the student's model, else on the reference's."""
+    """What a correct evaluate returns on the student's model, else on the stand-in."""
     own = own_model_loss(ctx, key)
-    return ctx.expected(key) if own is None else own
+    return ctx.expected(f"{key}.stand_in") if own is None else own
 
 
 def _loss_is_right(ctx: Context, key: str) -> bool:
@@ -140,8 +142,8 @@ def returns_a_number(ctx: Context) -> None:
 @check("an untrained model's loss is close to ln(vocabulary size)")
 def untrained_loss_near_log_vocab(ctx: Context) -> None:
     own = own_model_loss(ctx, "course")
-    if own is not None and abs(own - math.log(20)) >= 0.1:  # forward's mistake, not evaluate's
-        _expect_loss(ctx, "course", "the mean loss differs from the one your model's outputs give")
+    if own is None or abs(own - math.log(20)) >= 0.1:  # forward's mistake, not evaluate's
+        _expect_loss(ctx, "course", "the mean loss differs from the one a correct evaluate gets")
         return
     loss = _mean_loss(ctx, "course")
     expect(
@@ -155,7 +157,7 @@ def untrained_loss_near_log_vocab(ctx: Context) -> None:
 
 @check("no computation graph: the work runs under torch.no_grad()")
 def without_graph(ctx: Context) -> None:
-    value = ctx.answer("course").value()
+    value = ctx.answer(judged_probe(ctx, "course")).value()
     expect(
         not value.meta.get("requires_grad"),
         "the returned loss is attached to a computation graph: evaluate under torch.no_grad() "
