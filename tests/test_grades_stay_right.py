@@ -253,3 +253,33 @@ def test_a_definition_fingerprint_covers_modules_settings_and_calibration_but_no
     changed = fingerprints(recalibrated)
     assert changed[("charlm_training", "cpu")] != now[("charlm_training", "cpu")]
     assert changed[("names_training", "cpu")] == now[("names_training", "cpu")]
+
+
+@pytest.mark.slow
+def test_a_grader_failure_is_never_the_students_zero_and_the_next_run_grades_it(
+    course: Course, tmp_path: Path
+) -> None:
+    """A course checkout without its master notebook: the grader cannot grade (its public checks
+    come from that notebook). The submission is the grader's failure, not a 0 in Canvas, and
+    the run after the checkout is repaired grades it."""
+    scratch = scratch_course(course, tmp_path / "course")
+    master = scratch.master_notebook(ASSIGNMENT)
+    kept = master.read_bytes()
+    master.unlink()
+    folder, run = tmp_path / "class", tmp_path / "run"
+    folder.mkdir()
+    shutil.copyfile(course.master_notebook(ASSIGNMENT), folder / NOTEBOOK)
+    command = ["grade", str(folder), "-a", ASSIGNMENT, "--out", str(run), "--no-training"]
+    broken = cli(*command, config=scratch.config_path)
+    assert "could not grade 1" in broken
+    row = gradebook(run)
+    assert row["status"].startswith("incomplete: not graded yet: one_hot_encode_string"), row
+    assert "cannot read the master notebook" in row["message"]
+    assert canvas_score(run) == ""  # never the student's 0
+    with sqlite3.connect(run / DB_NAME) as db:
+        assert db.execute("SELECT status FROM submissions").fetchone() == ("grader_error",)
+
+    master.write_bytes(kept)
+    repaired = cli(*command, config=scratch.config_path)
+    assert "graded 1," in repaired, repaired
+    assert float(gradebook(run)["total"]) == 14

@@ -219,7 +219,7 @@ def _grade_all(
                 finished += 1
             elif kind == "crashed":
                 holding.pop(slot, None)
-                store.fail(source, payload, task.sha256)
+                store.fail(source, payload, task.sha256, grader=True)
                 summary.errors += 1
                 finished += 1
             progress.update(bar, completed=finished, failures=summary.errors)
@@ -254,7 +254,7 @@ def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
         task = holding.pop(slot, None)
         if task is not None:
             message = f"the grader's worker died (exit code {process.exitcode})"
-            store.fail(task.source, message, task.sha256)
+            store.fail(task.source, message, task.sha256, grader=True)
             summary.errors += 1
             lost += 1
             inbox.put(None)

@@ -276,12 +276,14 @@ class Store:
                 (status, result.message, result.model_dump_json(), _now(), sha256, source),
             )
 
-    def fail(self, source: str, message: str, sha256: str) -> None:
+    def fail(self, source: str, message: str, sha256: str, *, grader: bool = False) -> None:
+        """Record a submission that could not be graded: the student's fault ("error", final at
+        0) or, with `grader`, the grader's ("grader_error": no score, graded again next run)."""
         with self.transaction() as db:
             db.execute(
-                """UPDATE submissions SET status='error', message=?, finished_at=?,
+                """UPDATE submissions SET status=?, message=?, finished_at=?,
                    graded_sha256=? WHERE source=?""",
-                (message, _now(), sha256, source),
+                ("grader_error" if grader else "error", message, _now(), sha256, source),
             )
 
     def reset(self, source: str) -> None:

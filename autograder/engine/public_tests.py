@@ -26,6 +26,7 @@ from autograder.authoring.sources import NotebookTest, public_tests
 from autograder.config import Course
 from autograder.engine.checks import CheckFailure, MalformedAnswer, explain_error
 from autograder.engine.exercise import Check, Context, Exercise, Plan
+from autograder.errors import GraderError
 
 PROBE = "public_tests"
 #: the longest message of a failed test that reaches a student (the child's text is untrusted)
@@ -84,7 +85,15 @@ def _read_master(path: str, modified: int) -> dict[str, tuple[NotebookTest, ...]
 
 
 def _master_tests(path: Path) -> dict[str, tuple[NotebookTest, ...]]:
-    return _read_master(str(path), path.stat().st_mtime_ns)
+    """The master notebook's tests by question (read again only when the file changes)."""
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError as error:
+        raise GraderError(
+            f"{path}: cannot read the master notebook ({error.strerror}); the public checks are "
+            "its tests, so nothing can be graded without it (is the course checkout complete?)"
+        ) from None
+    return _read_master(str(path), modified)
 
 
 def _with_probe(
