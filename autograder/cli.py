@@ -237,10 +237,15 @@ def grade(
     if out is None:
         if not path.is_file() or path.suffix != ".ipynb":
             raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
-        from autograder.grading import grade_notebook  # torch: only where one grades here
+        from autograder.sandbox.spawn import Zygote
 
-        name = assignment or _assignment_of(path, course)
-        result = grade_notebook(course, name, path, training=training)
+        # The zygote loads torch while this process does; the tier's proof and every relaunch
+        # are then forks of it, not interpreters importing torch again.
+        with Zygote() as zygote:
+            from autograder.grading import grade_notebook  # torch: only where one grades here
+
+            name = assignment or _assignment_of(path, course)
+            result = grade_notebook(course, name, path, training=training, zygote=zygote)
         print_result(result, console)
         if timings:
             print_split(class_split([result]), console)

@@ -169,3 +169,25 @@ def _dedent_method(tail: str) -> str:
     """The body of a method cut out of its class, as a function body."""
     lines = tail.splitlines()[1:]
     return "\n".join(line[4:] if line.startswith("    ") else line for line in lines)
+
+
+def test_the_command_grades_one_notebook_as_the_library_does(
+    course: Course, course_data_dir: Path, tmp_path: Path
+) -> None:
+    """`rnn-grader grade NOTEBOOK` (its own zygote: the tier's proof and the child are forks of
+    it) gives the reference full marks, writes the JSON result and prints where the time went."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    notebook = submissions.write(submissions.reference(course, "names_charlm"), tmp_path, "ref")
+    command = [sys.executable, "-m", "autograder.cli", "grade", str(notebook), "-a"]
+    command += ["names_charlm", "--no-training", "--timings", "--json", str(tmp_path / "r.json")]
+    env = {**os.environ, "RNN_GRADER_DATA": str(course_data_dir), "COLUMNS": "200"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = SubmissionResult.model_validate(json.loads((tmp_path / "r.json").read_text()))
+    assert result.status == "graded" and result.points == result.max_points == 14
+    assert result.confined and result.timings is not None
+    assert "Where the seconds went" in done.stdout and "total" in done.stdout
