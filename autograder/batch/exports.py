@@ -10,7 +10,6 @@ exercise's points changed since is rescaled from its stored fraction, and said.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.atomic import write_atomically
+from autograder.batch.feedback import Bands, feedback_html, feedback_markdown
 from autograder.batch.standing import Standing, standing
 from autograder.batch.store import Store, StoredSubmission
 from autograder.config import Assignment, Course
@@ -157,14 +157,13 @@ def write_all(
         ),
         _write(run_dir / "canvas.csv", canvas_csv(table, spec.title, allow_incomplete)),
     ]
+    points, bands = {e: entry.points for e, entry in spec.exercises.items()}, Bands(course.root)
     for row in table:
         name = safe_name(row.submission.student)
-        written.append(
-            _write(run_dir / "feedback" / f"{name}.md", feedback_markdown(row, spec.title))
-        )
-        written.append(
-            _write(run_dir / "feedback" / f"{name}.html", feedback_html(row, spec.title))
-        )
+        markdown = feedback_markdown(row, spec.title, points)
+        page = feedback_html(row, spec.title, points, bands)
+        written.append(_write(run_dir / "feedback" / f"{name}.md", markdown))
+        written.append(_write(run_dir / "feedback" / f"{name}.html", page))
         data = gradescope_json(row, course)
         written.append(_write(run_dir / "results" / f"{name}.json", json.dumps(data, indent=2)))
     rescaled = Counter(
@@ -212,84 +211,6 @@ def canvas_csv(table: list[Row], title: str, allow_incomplete: bool = False) -> 
         score = "" if row.incomplete and not allow_incomplete else f"{row.total:g}"
         writer.writerow(["", row.submission.student, "", "", "", score])
     return out.getvalue()
-
-
-def feedback_markdown(row: Row, title: str) -> str:
-    lines = [f"# {title}: feedback for {row.submission.student}", ""]
-    max_points = sum(e.max_points for e in row.exercises.values())
-    if row.submission.status == "error" and not row.exercises:
-        lines += [f"**Your submission could not be graded:** {row.submission.message}", ""]
-    lines += [f"**Total: {row.total:g} / {max_points:g}**", ""]
-    if row.pending and row.submission.status != "pending":
-        lines += [f"*This total is not final ({row.pending.describe()}).*", ""]
-    if row.rescaled:
-        lines += ["*Points changed since grading; these scores were rescaled:*", ""]
-        lines += [
-            f"- {name}: graded out of {old:g}, now worth {row.exercises[name].max_points:g}"
-            for name, old in row.rescaled.items()
-        ]
-        lines.append("")
-    if row.submission.late:
-        lines += ["*This submission was marked late.*", ""]
-    lines += ["| exercise | points | status |", "|---|---:|---|"]
-    for exercise in row.exercises.values():
-        status = exercise.status.replace("_", " ")
-        lines.append(
-            f"| {exercise.id} | {exercise.points:g} / {exercise.max_points:g} | {status} |"
-        )
-    if row.not_graded:
-        lines += ["", "## Not graded", ""]
-        lines += [f"- **{name}**: {row.exercises[name].message}" for name in row.not_graded]
-    for exercise in row.exercises.values():
-        failed = [check for check in exercise.checks if not check.passed]
-        if not failed or exercise.status == "not_graded":
-            continue
-        lines += ["", f"## {exercise.id}", ""]
-        for check in failed:
-            detail = f"- **{check.description}**: {check.message}"
-            if check.expected is not None:
-                detail += f" (expected {check.expected}"
-                detail += f", got {check.actual})" if check.actual is not None else ")"
-            lines.append(detail)
-    trained = [e for e in row.exercises.values() if e.training is not None]
-    if trained:
-        lines += ["", "## Training runs", ""]
-        lines += [f"- {e.id}: {e.training.summary()}" for e in trained if e.training]
-    problems = [p for p in row.result.cell_problems if p.in_feedback] if row.result else []
-    if problems:
-        lines += ["", "## Cells that raised an error while grading", ""]
-        lines += [
-            f"- cell {p.cell}{f', line {p.line}' if p.line else ''}: {p.kind}: {p.message}"
-            for p in problems[:20]
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def feedback_html(row: Row, title: str) -> str:
-    """The Markdown feedback as a small self-contained page (escaped, no scripts)."""
-    body = []
-    for line in feedback_markdown(row, title).splitlines():
-        text = html.escape(line)
-        text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-        if line.startswith("# "):
-            body.append(f"<h1>{text[2:]}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{text[3:]}</h2>")
-        elif line.startswith("| ") and not line.startswith("|---"):
-            cells = "".join(f"<td>{cell.strip()}</td>" for cell in text.strip("|").split("|"))
-            body.append(f"<tr>{cells}</tr>")
-        elif line.startswith("- "):
-            body.append(f"<li>{text[2:]}</li>")
-        elif line and not line.startswith("|---"):
-            body.append(f"<p>{text}</p>")
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
-        "td{padding:.2em .8em;border-bottom:1px solid #ddd}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
 
 
 def gradescope_json(row: Row, course: Course) -> dict:
