@@ -224,6 +224,7 @@ def grade(
     timings: Annotated[
         bool, typer.Option(help="print where the seconds went (phases, training, memory)")
     ] = False,
+    verbose: Annotated[bool, typer.Option(help="one notebook: full messages, every check")] = False,
     allow_incomplete: AllowIncompleteOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -237,6 +238,8 @@ def grade(
     if out is None:
         if not path.is_file() or path.suffix != ".ipynb":
             raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
+        if only:
+            raise GraderError("--only regrades part of a batch: --out RUN --regrade --only EX")
         from autograder.sandbox.spawn import Zygote
 
         # The zygote loads torch while this process does; the tier's proof and every relaunch
@@ -246,7 +249,7 @@ def grade(
 
             name = assignment or _assignment_of(path, course)
             result = grade_notebook(course, name, path, training=training, zygote=zygote)
-        print_result(result, console)
+        print_result(result, console, course.config.assignment(name).exercises, verbose=verbose)
         if timings:
             print_split(class_split([result]), console)
         if json_out is not None:

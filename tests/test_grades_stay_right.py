@@ -153,7 +153,7 @@ def test_changed_points_are_rescaled_at_export_and_said(
     assert float(row["max_points"]) == 23 and canvas_score(run) == "15"
     feedback = (run / "feedback" / f"{STUDENT}.md").read_text(encoding="utf-8")
     assert "- custom_rnn: graded out of 4, now worth 5" in feedback
-    assert "**Total: 15 / 15**" in feedback  # the unit exercises graded so far
+    assert "**Total: 15 / 23**" in feedback  # as the gradebook: every exercise counts in the max
     results = json.loads((run / "results" / f"{STUDENT}.json").read_text(encoding="utf-8"))
     assert results["score"] == 15 and results["extra_data"]["max_points"] == 15
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
 from autograder.batch import exports
-from autograder.batch.runner import DB_NAME, BatchSummary, run_batch
+from autograder.batch.runner import DB_NAME, BatchInterrupted, BatchSummary, run_batch
 from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.report import print_gradebook
@@ -35,17 +36,29 @@ def grade_batch(
     timings: bool = False,
     allow_incomplete: bool = False,
 ) -> None:
-    """Grade a class into `out` (see `run_batch`), write its exports, and report."""
-    summary = run_batch(
-        course,
-        assignment,
-        path,
-        out,
-        workers=workers,
-        regrade=regrade,
-        only=only,
-        training=training,
-    )
+    """Grade a class into `out` (see `run_batch`), write its exports, and report.
+
+    Ctrl-C stops the workers and says what finished; exit status 130, as a shell expects.
+    """
+    if only and not regrade:
+        raise GraderError(
+            "--only needs --regrade: a run grades what is not graded yet, whole; "
+            "--regrade --only EXERCISE grades that exercise again for every submission"
+        )
+    try:
+        summary = run_batch(
+            course,
+            assignment,
+            path,
+            out,
+            workers=workers,
+            regrade=regrade,
+            only=only,
+            training=training,
+        )
+    except KeyboardInterrupt as stop:
+        console.print(interrupted(stop, out), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     store = Store(out / DB_NAME)
     try:
         written = exports.write_all(store, course, assignment, out, allow_incomplete)
@@ -63,6 +76,21 @@ def grade_batch(
     _say(console, [*rerun_lines(summary), *written.notes()])
     for student, exercise, before, after in summary.changes:
         console.print(f"changed: {student} {exercise}: {before:g} -> {after:g}", highlight=False)
+    if regrade and not summary.changes:
+        console.print("no score changed")
+
+
+def interrupted(stop: KeyboardInterrupt, out: Path) -> str:
+    """What Ctrl-C left: how far the run got, and that the same command resumes it."""
+    done = (
+        f"{stop.finished} of {stop.total} submissions finished in this run"
+        if isinstance(stop, BatchInterrupted)
+        else "stopped before grading started"
+    )
+    return (
+        f"interrupted: {done}; every graded exercise is saved in {out / DB_NAME}. "
+        "Run the same command again to resume: it grades only what is left."
+    )
 
 
 def export_run(course: Course, out: Path, console: Console, allow_incomplete: bool) -> None:

@@ -59,6 +59,15 @@ class BatchSummary:
     rerun: Rerun = field(default_factory=Rerun)  # why finished submissions were graded again
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during grading: the workers are stopped; what finished is in the store."""
+
+    def __init__(self, finished: int, total: int) -> None:
+        super().__init__(f"{finished} of {total} submissions finished")
+        self.finished = finished
+        self.total = total
+
+
 @dataclass(frozen=True)
 class Task:
     source: str
@@ -189,40 +198,44 @@ def _grade_all(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("grading", total=len(tasks), failures=0)
-        finished = 0
-        while finished < len(tasks):
-            try:
-                kind, slot, source, payload = outbox.get(timeout=1.0)
-            except queue.Empty:
-                finished += _replace_dead(pool, holding, store, summary, inbox, start)
+    finished = 0
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            bar = progress.add_task("grading", total=len(tasks), failures=0)
+            while finished < len(tasks):
+                try:
+                    kind, slot, source, payload = outbox.get(timeout=1.0)
+                except queue.Empty:
+                    finished += _replace_dead(pool, holding, store, summary, inbox, start)
+                    progress.update(bar, completed=finished, failures=summary.errors)
+                    continue
+                task = by_source[source]
+                if kind == "start":
+                    holding[slot] = task
+                elif kind == "exercise":
+                    graded = ExerciseResult.model_validate_json(payload)
+                    device = graded.training.device if graded.training else None
+                    fingerprint = definitions.of(graded.id, device)
+                    store.record_exercise(source, task.student, graded, task.sha256, fingerprint)
+                elif kind == "done":
+                    holding.pop(slot, None)
+                    result = _merged(
+                        store, source, SubmissionResult.model_validate_json(payload), order
+                    )
+                    left = standing(order, store.graded_under(source), task.sha256, definitions)
+                    store.finish(source, result, task.sha256, incomplete=bool(left))
+                    summary.graded += result.status == "graded"
+                    summary.errors += result.status in {"error", "grader_error"}
+                    finished += 1
+                elif kind == "crashed":
+                    holding.pop(slot, None)
+                    store.fail(source, payload, task.sha256, grader=True)
+                    summary.errors += 1
+                    finished += 1
                 progress.update(bar, completed=finished, failures=summary.errors)
-                continue
-            task = by_source[source]
-            if kind == "start":
-                holding[slot] = task
-            elif kind == "exercise":
-                graded = ExerciseResult.model_validate_json(payload)
-                device = graded.training.device if graded.training else None
-                fingerprint = definitions.of(graded.id, device)
-                store.record_exercise(source, task.student, graded, task.sha256, fingerprint)
-            elif kind == "done":
-                holding.pop(slot, None)
-                result = _merged(
-                    store, source, SubmissionResult.model_validate_json(payload), order
-                )
-                left = standing(order, store.graded_under(source), task.sha256, definitions)
-                store.finish(source, result, task.sha256, incomplete=bool(left))
-                summary.graded += result.status == "graded"
-                summary.errors += result.status in {"error", "grader_error"}
-                finished += 1
-            elif kind == "crashed":
-                holding.pop(slot, None)
-                store.fail(source, payload, task.sha256, grader=True)
-                summary.errors += 1
-                finished += 1
-            progress.update(bar, completed=finished, failures=summary.errors)
+    except KeyboardInterrupt:
+        _stop(pool, inbox, setup)
+        raise BatchInterrupted(finished, len(tasks)) from None
     for process in pool.values():
         process.join(timeout=10)
 
@@ -243,6 +256,20 @@ def _merged(
             "max_points": sum(e.max_points for e in exercises),
         }
     )
+
+
+def _stop(pool: dict[int, mp.Process], *queues: mp.Queue) -> None:
+    """End every worker now (their zygotes and children die with them: PR_SET_PDEATHSIG), and
+    let this process exit without flushing tasks nobody will read."""
+    for queue_ in queues:
+        queue_.cancel_join_thread()
+    for process in pool.values():
+        process.terminate()
+    for process in pool.values():
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
 
 
 def _replace_dead(pool, holding, store, summary, inbox, start) -> int:

@@ -83,7 +83,7 @@ def main(root: Path = Path("/autograder")) -> int:
     except Exception as error:
         traceback.print_exc()
         return grader_failed(results_path, f"{type(error).__name__}: {error}")
-    print_result(result, Console(width=120))
+    print_result(result, Console(width=120), verbose=True)  # the staff-only log: everything
     if result.status == "grader_error":
         return grader_failed(results_path, result.grader_problem)
     progress.publish(result)
