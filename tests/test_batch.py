@@ -78,7 +78,10 @@ def test_batch_grades_the_class_and_exports_everything(full_run: Path) -> None:
     assert ["", "1001", "", "", "", ""] in canvas  # an incomplete total never reaches Canvas
     feedback = (full_run / "feedback" / "1003.md").read_text(encoding="utf-8")
     assert "Total:" in feedback and "##" in feedback
-    assert "<script" not in (full_run / "feedback" / "1003.html").read_text(encoding="utf-8")
+    page = (full_run / "feedback" / "1003.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "<table" in page and "<tr" in page
+    refused = (full_run / "feedback" / "1090.md").read_text(encoding="utf-8")
+    assert "JSON" in refused and "/ 0**" not in refused and str(full_run) not in refused
     assert (full_run / "results" / "1001.json").is_file()
 
 
