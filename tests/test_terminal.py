@@ -25,7 +25,8 @@ from autograder.engine.result import ExerciseResult, SubmissionResult
 
 ASSIGNMENT = "rnn_basics"  # the assignment with the most exercises: the widest class table
 LONG_ERROR = (
-    "the notebook is not valid JSON: Expecting ',' delimiter: line 1 column 9 (char 8)\n"
+    "/srv/course/run/submissions/knuth_1090.ipynb: not valid JSON: Expecting ',' delimiter: "
+    "line 1 column 9 (char 8)\n"
     "  while reading cell 12 of a notebook that was edited outside Jupyter " * 3
 )
 
@@ -87,6 +88,7 @@ def test_the_class_table_fits_and_keeps_total_and_status(course: Course, width: 
         assert f"E{number}={exercise}" in key
     error_lines = [line for line in lines if line.startswith("1090: error: ")]
     assert len(error_lines) == 1 and "not valid JSON" in error_lines[0]
+    assert "knuth_1090.ipynb" in error_lines[0] and "/srv" not in error_lines[0]  # the file only
     assert error_lines[0].endswith("…")
     assert any(line.startswith("1091: grader_error: the grader's worker died") for line in lines)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
 from autograder.training import calibration
 
@@ -70,10 +70,9 @@ STATUS = {
 }
 #: cell errors listed at most
 PROBLEMS = 20
+
+
 #: a folder path that starts at the root (or a drive): the grading machine's, never the student's
-_FOLDERS = re.compile(r"(?<![\w.:/])(?:[A-Za-z]:)?(?:[/\\][^\s/\\'\"():,;]+)+[/\\](?=[^\s/\\])")
-
-
 @dataclass(frozen=True)
 class Failure:
     """A failed check: what it checks, and what went wrong."""
@@ -141,7 +140,7 @@ def number(value: float) -> str:
 
 def scrub(text: str) -> str:
     """The text without the grading machine's folders: /home/ta/run/1090.ipynb -> 1090.ipynb."""
-    return _FOLDERS.sub("", text)
+    return without_folders(text)
 
 
 def page(row: Row, title: str, points: Mapping[str, float] | None = None) -> Page:

@@ -4,6 +4,7 @@ exercise, scores with at most two decimals, exercises in grader.yaml's (the note
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rich import box
@@ -23,6 +24,16 @@ STATUS_STYLE = {
     "error": "bold red",
     "not_graded": "bold magenta",
 }
+#: a path's folders (absolute, POSIX or Windows), up to the file name they lead to
+_FOLDERS = re.compile(r"(?<![\w.:/])(?:[A-Za-z]:)?(?:[/\\][^\s/\\'\"():,;]+)+[/\\](?=[^\s/\\])")
+
+
+def without_folders(text: str) -> str:
+    """`text` with each absolute path cut to its file name: /home/ta/run/1090.ipynb ->
+    1090.ipynb (the reader knows the run; the folders only push the reason out of sight)."""
+    return _FOLDERS.sub("", text)
+
+
 #: submission statuses of the class table whose reason is printed under it
 FAILED = {"error", "grader_error"}
 
@@ -155,7 +166,8 @@ def print_gradebook(rows: list, course: Course, assignment: str, console: Consol
     console.print(f"[dim]key:[/] {escape(key)}", highlight=False)
     for row in (r for r in rows if r.submission.status in FAILED):
         lead = f"{row.submission.student}: {row.submission.status}: "
-        reason = cut(row.submission.message or "no reason recorded", console.width - cell_len(lead))
+        message = without_folders(row.submission.message or "no reason recorded")
+        reason = cut(message, console.width - cell_len(lead))
         console.print(f"[red]{escape(lead)}[/]{escape(reason)}", highlight=False)
 
 
