@@ -73,12 +73,18 @@ COURSE_FILES = (
 def ascii_name(name: str) -> str:
     """The course's ASCII form of a surname: accents dropped, anything else unknown becomes '_'.
 
-    NFD splits 'é' into 'e' plus a combining mark, which is dropped; characters with no ASCII
-    base (such as a non-breaking space or a digit) are outside the vocabulary and become '_'.
+    NFD splits 'é' into 'e' plus a combining mark, which is dropped; a character with no ASCII
+    base (a non-breaking space, a digit, a Hangul syllable, which NFD splits into three jamo)
+    becomes one '_', so a name never grows longer than it was.
     """
-    decomposed = unicodedata.normalize("NFD", name)
-    kept = (char for char in decomposed if unicodedata.category(char) != "Mn")
-    return "".join(char if char in NAMES_VOCAB else UNKNOWN_CHAR for char in kept)
+    return "".join(_ascii_char(char) for char in name)
+
+
+def _ascii_char(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if unicodedata.category(c) != "Mn")
+    if not base:  # a combining mark on its own: dropped, as after NFD
+        return ""
+    return base if all(c in NAMES_VOCAB for c in base) else UNKNOWN_CHAR
 
 
 def ascii_names_csv(raw_csv: str) -> str:
