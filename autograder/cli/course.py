@@ -1,67 +1,32 @@
-"""The `rnn-grader` command line: one entry point for instructors, TAs and CI."""
+"""Commands that prepare a course: sync, build, demo, data, calibrate."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from autograder import datasets
 from autograder.authoring import build as build_step
 from autograder.authoring import sync as sync_step
+from autograder.cli.app import (
+    AssignmentOption,
+    ConfigOption,
+    app,
+    console,
+    data_app,
+    err_console,
+    reports_errors,
+    selected,
+)
+from autograder.cli.grading import grade
 from autograder.config import Course
-from autograder.engine.intake import read_notebook
-from autograder.engine.report import print_result
-from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
 
 if TYPE_CHECKING:
     from autograder.gradescope.package import GradescopeZip
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-data_app = typer.Typer(no_args_is_help=True, help="Prepare and verify the course data directory.")
-app.add_typer(data_app, name="data")
-console = Console()
-err_console = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="grader.yaml to use (default: nearest one above the current folder)"
-    ),
-]
-AssignmentOption = Annotated[
-    list[str] | None, typer.Option("--assignment", "-a", help="only this assignment (repeatable)")
-]
-AllowIncompleteOption = Annotated[
-    bool, typer.Option(help="put partial totals (not graded, missing, stale) in canvas.csv")
-]
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def reports_errors(command: F) -> F:
-    """Turn GraderError into a one-paragraph message and exit status 2, without a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        try:
-            return command(*args, **kwargs)
-        except GraderError as error:
-            err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _selected(course: Course, names: list[str] | None) -> list[str]:
-    for name in names or []:
-        course.config.assignment(name)
-    return names or list(course.config.assignments)
 
 
 @app.command()
@@ -76,7 +41,7 @@ def sync(
     """Regenerate master-notebook code cells from solutions/ and points from grader.yaml."""
     course = Course.discover(config)
     stale = []
-    for name in _selected(course, assignment):
+    for name in selected(course, assignment):
         report = sync_step.sync_notebook(course, name, check=check)
         state = ("out of date" if check else "updated") if report.changed else "in sync"
         console.print(f"{name}: {state} ({len(set(report.changed_cells))} cell(s))")
@@ -108,7 +73,7 @@ def build(
 
     course = Course.discover(config)
     dist_root = dist if dist.is_absolute() else course.root / dist
-    names = _selected(course, assignment)
+    names = selected(course, assignment)
     for name, cells in sync_step.require_in_sync(course, names, update=sync_first).items():
         console.print(f"{name}: synced first ({cells} cell(s) from solutions/ and grader.yaml)")
     for name in names:
@@ -200,98 +165,6 @@ def data_check(
 
 @app.command()
 @reports_errors
-def grade(
-    path: Annotated[
-        Path, typer.Argument(help="a notebook, a folder of them, or a zip (otter, LMS)")
-    ],
-    assignment: Annotated[
-        str | None, typer.Option("--assignment", "-a", help="default: read from the notebook")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="run folder for a batch (resumable)")
-    ] = None,
-    workers: Annotated[int | None, typer.Option(help="parallel workers (default: cores)")] = None,
-    regrade: Annotated[bool, typer.Option(help="grade again what was graded")] = False,
-    only: Annotated[
-        list[str] | None, typer.Option("--only", help="with --regrade: only this exercise")
-    ] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="write the full result here")
-    ] = None,
-    training: Annotated[
-        bool, typer.Option(help="run the training checks too (--no-training: unit checks only)")
-    ] = True,
-    timings: Annotated[
-        bool, typer.Option(help="print where the seconds went (phases, training, memory)")
-    ] = False,
-    verbose: Annotated[bool, typer.Option(help="one notebook: full messages, every check")] = False,
-    allow_incomplete: AllowIncompleteOption = False,
-    config: ConfigOption = None,
-) -> None:
-    """Grade one notebook (a table; --json for the full result) or a whole class with --out.
-
-    The exit status is 0 whatever the scores; it is non-zero only when the grader cannot run.
-    """
-    course = Course.discover(config)
-    if not path.exists():
-        raise GraderError(f"{path}: no such file or folder")
-    if out is None:
-        if not path.is_file() or path.suffix != ".ipynb":
-            raise GraderError("grading a folder or a zip needs --out RUN_DIR for the results")
-        if only:
-            raise GraderError("--only regrades part of a batch: --out RUN --regrade --only EX")
-        from autograder.sandbox.spawn import Zygote
-
-        # The zygote loads torch while this process does; the tier's proof and every relaunch
-        # are then forks of it, not interpreters importing torch again.
-        with Zygote() as zygote:
-            from autograder.grading import grade_notebook  # torch: only where one grades here
-
-            name = assignment or _assignment_of(path, course)
-            result = grade_notebook(course, name, path, training=training, zygote=zygote)
-        print_result(result, console, course.config.assignment(name).exercises, verbose=verbose)
-        if timings:
-            print_split(class_split([result]), console)
-        if json_out is not None:
-            json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
-        if result.status == "grader_error":
-            raise typer.Exit(1)
-        return
-    if assignment is None:
-        raise GraderError("a batch needs --assignment NAME")
-    from autograder.batch.commands import grade_batch
-
-    grade_batch(
-        course,
-        assignment,
-        path,
-        out,
-        console,
-        workers=workers,
-        regrade=regrade,
-        only=only,
-        training=training,
-        timings=timings,
-        allow_incomplete=allow_incomplete,
-    )
-
-
-@app.command()
-@reports_errors
-def export(
-    out: Annotated[Path, typer.Argument(help="a run folder written by `grade --out`")],
-    allow_incomplete: AllowIncompleteOption = False,
-    config: ConfigOption = None,
-) -> None:
-    """Write the gradebooks, feedback and results.json files of a run again from its store,
-    against grader.yaml as it is now (changed points are rescaled, and said)."""
-    from autograder.batch.commands import export_run
-
-    export_run(Course.discover(config), out, console, allow_incomplete)
-
-
-@app.command()
-@reports_errors
 def calibrate(
     exercise: Annotated[
         list[str] | None,
@@ -371,19 +244,3 @@ def calibrate(
         )
     if failed:
         raise GraderError(f"not calibrated: {', '.join(failed)} (the reasons are above)")
-
-
-def _assignment_of(notebook: Path, course: Course) -> str:
-    """The assignment a notebook belongs to: otter's metadata, else its file name."""
-    try:
-        named = read_notebook(notebook).get("metadata", {}).get("otter", {}).get("assignment_name")
-    except GraderError:
-        named = None
-    for candidate in (named, notebook.stem):
-        if candidate in course.config.assignments:
-            return candidate
-    raise GraderError(f"cannot tell which assignment {notebook.name} is for; pass --assignment")
-
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,5 @@
+"""`python -m autograder.cli`: the same command as `rnn-grader`."""
+
+from autograder.cli import app
+
+app()
