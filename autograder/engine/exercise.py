@@ -100,6 +100,8 @@ class Mistake:
     name: str
     replace: tuple[str, str]
     caught_by: tuple[str, ...]
+    #: where to look, in plain words, when the feedback names this mistake (never the fix)
+    hint: str = ""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,17 @@ class TrainingRecord(_Record):
         )
 
 
+class NamedMistake(_Record):
+    """A known mistake whose outputs the student's code reproduced: named in the feedback.
+
+    `name` and `hint` are the English messages of the exercise's `Mistake` (rendered through
+    the catalogs); nothing hidden (inputs, expected values, reference code) is in either.
+    """
+
+    name: str
+    hint: str = ""
+
+
 class ExerciseResult(_Record):
     id: str
     title: str
@@ -81,6 +92,8 @@ class ExerciseResult(_Record):
     training: TrainingRecord | None = None
     #: For the staff: why the grader could not grade this exercise (status "not_graded").
     grader_problem: str = ""
+    #: the known mistake the answers match, when one does
+    mistake: NamedMistake | None = None
 
 
 class CellProblem(_Record):
