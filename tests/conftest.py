@@ -9,6 +9,7 @@ import pytest
 
 from autograder import datasets
 from autograder.config import Course
+from tests.browser import chromium, page  # noqa: F401 - fixtures of the browser tests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
