@@ -1,0 +1,1 @@
+"""Course policies applied to graded results: late penalties, submission limits."""
