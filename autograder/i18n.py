@@ -25,7 +25,25 @@ LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
 LOCALE_DIR = Path(__file__).parent / "locale"
 #: `pybabel extract -k` keywords: function name -> which positional argument is the message
-BABEL_KEYWORDS = {"t": (1,), "N_": (1,), "expect": (2,), "check": (1,), "Mistake": (1,)}
+BABEL_KEYWORDS = {
+    "t": (1,),
+    "N_": (1,),
+    "expect": (2,),
+    "check": (1,),
+    "Mistake": (1,),
+    "CheckFailure": (1,),
+    "MalformedAnswer": (1,),
+    # what a comparison is about ("the logits"): its message says "{what} has the wrong shape"
+    "expect_tensor": (2,),
+    "expect_shape": (3,),
+    "expect_dtype": (3,),
+    "expect_close": (3,),
+    "expect_equal": (3,),
+    "expect_tensor_close": (3,),
+    "expect_tensor_equal": (3,),
+    "tensor_value": (2,),
+    "expect_grads_close": (4,),
+}
 
 Param = Union[str, int, float, "Text"]
 
@@ -83,8 +101,8 @@ def render(value: Text | str | None, lang: str) -> str:
     """
     if value is None:
         return ""
-    if isinstance(value, str):
-        return gettext(value, lang)
+    if isinstance(value, str) or not value.params:  # a literal: nothing to fill in
+        return gettext(value if isinstance(value, str) else value.template, lang)
     params = {name: _param(param, lang) for name, param in value.params.items()}
     try:
         return gettext(value.template, lang).format(**params)

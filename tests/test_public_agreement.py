@@ -37,6 +37,7 @@ from autograder.engine.grade import grade_submission
 from autograder.engine.intake import HEAVY_TAG
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
+from autograder.i18n import render
 from autograder.sandbox.spawn import Zygote
 from tests import submissions
 
@@ -249,9 +250,9 @@ def test_public_checks_agree_with_grader_check(
                     )
                     continue
                 disagreements += [
-                    f"{name}/{exercise.id}/{c.name}: grader.check {said!r}, grader {c.message!r}"
+                    f"{name}/{exercise.id}/{c.name}: grader.check {said!r}, grader {message!r}"
                     for c, (_, _, said) in zip(public, otter, strict=True)
-                    if not c.passed and not _same_failure(c.message, said)
+                    if not c.passed and not _same_failure(message := render(c.message, "en"), said)
                 ]
     finally:
         kernel.close()

@@ -18,6 +18,7 @@ from autograder.engine.scoring import Policy, policy_for
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.grading import grade_notebook
+from autograder.i18n import render
 from autograder.sandbox.exchange import ExerciseAnswer
 from tests import submissions
 from tests.test_grading import zygote  # noqa: F401 - the module-scoped zygote fixture
@@ -62,7 +63,7 @@ def test_gates_carry_no_points_and_value_checks_share_them_by_weight() -> None:
     nothing = _graded(-2)  # an int, but every value check fails: the gate alone earns nothing
     assert nothing.points == 0.0 and nothing.status == "failed"
     blocked = _graded(7.0)  # the gate fails: the rest do not run
-    assert blocked.points == 0.0 and blocked.checks[2].message.startswith("not run")
+    assert blocked.points == 0.0 and render(blocked.checks[2].message, "en").startswith("not run")
 
 
 def test_all_or_nothing_gives_the_points_only_when_every_check_passes() -> None:
@@ -85,9 +86,13 @@ def test_a_failed_public_test_costs_nothing_even_all_or_nothing() -> None:
     for policy in (Policy(), Policy("all_or_nothing")):
         result = _graded(7, policy, with_public)
         assert (result.points, result.status) == (4.0, "passed")
-        assert result.message == "the notebook's test test_x: no"  # said, when nothing cost
+        assert (
+            render(result.message, "en") == "the notebook's test test_x: no"
+        )  # said, when nothing cost
     wrong = _graded(3, Policy(), with_public)
-    assert "not 7" in wrong.message  # the message names what cost points, not the public test
+    assert "not 7" in render(
+        wrong.message, "en"
+    )  # the message names what cost points, not the public test
 
 
 def test_weights_from_grader_yaml_override_the_modules() -> None:

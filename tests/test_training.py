@@ -19,6 +19,7 @@ from autograder.engine.exercise import Mistake
 from autograder.errors import GraderError
 from autograder.exercises import training_specs
 from autograder.grading import grade_notebook
+from autograder.i18n import render
 from autograder.sandbox import tiers
 from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.probes import ProbeRunner, Recorder
@@ -111,7 +112,7 @@ def test_known_mistakes_fail_the_training_check(
                 missed.append(f"{exercise_id}/{mistake.name}: {graded.message}")
             if graded.training is not None:  # a run that ended without a crash
                 assert graded.training.decided_step is None
-            assert graded.message and "Traceback" not in graded.message
+            assert graded.message and "Traceback" not in render(graded.message, "en")
     assert not missed, "\n".join(missed)
 
 
@@ -130,8 +131,11 @@ def test_unshifted_targets_fail_the_char_lm_check_despite_a_tiny_own_loss(
     assert graded.status == "failed" and graded.points == 0
     check = next(c for c in graded.checks if c.name == "reaches_threshold")
     assert not check.passed
-    assert "give the answer away" in check.message  # its own loss fell far below the reference's
-    assert "Usual causes" in check.message and "Training loss on your own targets" in check.message
+    assert "give the answer away" in render(
+        check.message, "en"
+    )  # its own loss fell far below the reference's
+    said = render(check.message, "en")
+    assert "Usual causes" in said and "Training loss on your own targets" in said
 
 
 @pytest.mark.slow
@@ -158,7 +162,9 @@ def test_a_run_cut_off_by_the_time_limit_is_scored_on_what_it_reached(
     assert record.stopped == "time_limit"
     assert [step for step, _ in record.checkpoints] == [300]  # the first checkpoint, scored
     assert record.checkpoints[0][1] is not None and record.curve
-    assert graded.status == "failed" and "cut off by the exercise's time limit" in graded.message
+    assert graded.status == "failed" and "cut off by the exercise's time limit" in render(
+        graded.message, "en"
+    )
 
 
 def test_missing_data_leaves_the_training_check_not_graded_and_nothing_else(
@@ -176,7 +182,8 @@ def test_missing_data_leaves_the_training_check_not_graded_and_nothing_else(
     training = by_id["names_training"]
     assert training.points == 0 and training.status == "not_graded"
     assert "course data file names.csv" in training.grader_problem  # for the staff
-    assert "names.csv" not in training.message and "RNN_GRADER" not in training.message
+    said = render(training.message, "en")
+    assert "names.csv" not in said and "RNN_GRADER" not in said
 
 
 # --- calibration ---------------------------------------------------------------------------------

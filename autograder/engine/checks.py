@@ -8,18 +8,26 @@ array against its own description before a check sees it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from autograder.i18n import Text, t
+
+#: A message as a check records it: an English literal, or a template with values (`t`).
+Message = Text | str
+
 
 class CheckFailure(Exception):  # noqa: N818 - it is a verdict, named like check50's Failure
-    """A check did not pass. `rationale` is shown to the student."""
+    """A check did not pass. `rationale` is shown to the student, in their language: it stays a
+    template until rendered (`autograder.i18n.render`)."""
 
-    def __init__(self, rationale: str, expected: str | None = None, actual: str | None = None):
-        super().__init__(rationale)
+    def __init__(
+        self, rationale: Message, expected: Message | None = None, actual: Message | None = None
+    ):
+        super().__init__(str(rationale))
         self.rationale = rationale
         self.expected = expected
         self.actual = actual
@@ -60,7 +68,9 @@ class Value:
         """The numeric data; the shape must be the one the child described."""
         key = self.meta.get("array")
         if key is None or key not in self.arrays:
-            raise MalformedAnswer(f"no numeric data came back for a {self.describe()}")
+            raise MalformedAnswer(
+                t("no numeric data came back for a {value}", value=self.describe())
+            )
         data = self.arrays[key]
         if tuple(data.shape) != self.shape:
             raise MalformedAnswer("the answer's data does not match its declared shape")
@@ -73,28 +83,35 @@ class Value:
         items = self.items()
         if index >= len(items):
             raise CheckFailure(
-                f"expected at least {index + 1} returned values", actual=self.describe()
+                t("expected at least {count} returned values", count=index + 1),
+                actual=self.describe(),
             )
         return items[index]
 
-    def describe(self) -> str:
-        """A short human description: 'tensor float32 (4, 10) on cpu', 'tuple of 2', 'None'."""
+    def describe(self) -> Text:
+        """A short description: 'tensor float32 (4, 10) on cpu', 'tuple of 2', 'None'."""
         kind = self.type
         if kind == "tensor":
-            return f"tensor {self.dtype} {self.shape} on {self.device}"
+            shape = str(self.shape)
+            return t(
+                "tensor {dtype} {shape} on {device}",
+                dtype=self.dtype,
+                shape=shape,
+                device=self.device,
+            )
         if kind == "ndarray":
-            return f"numpy array {self.dtype} {self.shape}"
+            return t("numpy array {dtype} {shape}", dtype=self.dtype, shape=str(self.shape))
         if kind in {"tuple", "list"}:
-            return f"{kind} of {self.meta.get('length')}"
+            return t("{kind} of {length}", kind=kind, length=str(self.meta.get("length")))
         if kind in {"int", "float", "bool"}:
-            return f"{kind} {self.scalar!r}"
+            return t("{kind} {value}", kind=kind, value=repr(self.scalar))
         if kind == "none":
-            return "None"
+            return t("None")
         if kind == "ellipsis":
-            return "... (the exercise is not filled in yet)"
+            return t("... (the exercise is not filled in yet)")
         if kind == "str":
-            return f"str of length {self.meta.get('length')}"
-        return f"{self.meta.get('class', kind)} object"
+            return t("str of length {length}", length=str(self.meta.get("length")))
+        return t("{name} object", name=str(self.meta.get("class", kind)))
 
 
 @dataclass
@@ -103,18 +120,20 @@ class Answer:
 
     raw: dict[str, Any]
     arrays: dict[str, np.ndarray] = field(repr=False)
+    #: the notebook's cells (index -> code), to name the cell of an error as the student sees it
+    sources: Mapping[int, str] = field(default_factory=dict, repr=False)
 
     def value(self, key: str = "result") -> Value:
         self.require_ok()
         if key not in self.raw:
-            raise MalformedAnswer(f"the answer has no {key!r}")
+            raise MalformedAnswer(t("the answer has no {key}", key=repr(key)))
         return Value(self.raw[key], self.arrays)
 
     def step(self, index: int) -> Value:
         self.require_ok()
         steps = self.raw.get("steps", [])
         if index >= len(steps):
-            raise MalformedAnswer(f"step {index} has no answer")
+            raise MalformedAnswer(t("step {index} has no answer", index=index))
         return Value(steps[index], self.arrays)
 
     def grads(self) -> dict[str, Value]:
@@ -123,98 +142,157 @@ class Answer:
 
     def require_ok(self) -> None:
         if not self.raw.get("ok"):
-            raise CheckFailure(explain_error(self.raw.get("error") or {}))
+            raise CheckFailure(explain_error(self.raw.get("error") or {}, self.sources))
 
 
-def explain_error(error: dict[str, Any]) -> str:
-    """'Your code raised ValueError: ... (cell 12, line 4: `x.view(-1)`)'."""
-    kind = error.get("type", "Error")
+def explain_error(error: dict[str, Any], sources: Mapping[int, str] | None = None) -> Text:
+    """'your code raised ValueError: ... (the cell starting `def forward(...`, line 4: `...`)'.
+
+    With the notebook's cell `sources` (index -> code), the place is given as the student sees
+    it, by the first line of its cell; without them, by the cell's number.
+    """
+    kind = str(error.get("type", "Error"))
     message = str(error.get("message", "")).strip()
     if kind == "Timeout":
-        return "your code did not finish within the time limit (an endless loop?)"
+        return t("your code did not finish within the time limit (an endless loop?)")
     if kind == "ProbeError":
-        return message
-    text = f"your code raised {kind}" + (f": {message}" if message else "")
+        return t("{message}", message=message)
+    said = (
+        t("your code raised {kind}: {message}", kind=kind, message=message)
+        if message
+        else t("your code raised {kind}", kind=kind)
+    )
     frames = error.get("frames") or []
-    if frames:
-        last = frames[-1]
-        cell = str(last.get("cell", "")).strip("<>").replace("cell ", "cell ")
-        code = str(last.get("code") or "").strip()
-        text += f" ({cell}, line {last.get('line')}" + (f": `{code}`" if code else "") + ")"
-    return text
+    if not frames:
+        return said
+    last = frames[-1]
+    place = cell_place(str(last.get("cell", "")), sources or {})
+    code = str(last.get("code") or "").strip()
+    line = str(last.get("line"))
+    if code:
+        return t(
+            "{error} ({place}, line {line}: `{code}`)",
+            error=said,
+            place=place,
+            line=line,
+            code=code,
+        )
+    return t("{error} ({place}, line {line})", error=said, place=place, line=line)
+
+
+def cell_place(cell: str, sources: Mapping[int, str]) -> Text:
+    """A cell named the way the student finds it: by its first line of code ("<cell 12>")."""
+    number = cell.strip("<>").removeprefix("cell ").strip()
+    first = first_code_line(sources.get(int(number), "")) if number.isdigit() else ""
+    if first:
+        return t("the cell starting `{first}`", first=first)
+    return t("cell {number}", number=number)
+
+
+def first_code_line(source: str, width: int = 60) -> str:
+    """The first line of a cell that is code, not a comment, shortened to `width`."""
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and stripped != "pass":
+            return stripped if len(stripped) <= width else stripped[: width - 3].rstrip() + "..."
+    return ""
 
 
 # --- expectations: one sentence each, used by the exercise definitions -------------------------
 
 
-def expect(condition: bool, rationale: str, expected: str | None = None, actual: str | None = None):
+def expect(
+    condition: bool,
+    rationale: Message,
+    expected: Message | None = None,
+    actual: Message | None = None,
+) -> None:
     if not condition:
         raise CheckFailure(rationale, expected, actual)
 
 
-def expect_tensor(value: Value, what: str) -> None:
+def phrase(what: Message) -> Text:
+    """`what` a check is about ("the logits", "char_tensor('')") as a translatable message:
+    an English literal is looked up in the catalogs like any other (code stays as it is)."""
+    return what if isinstance(what, Text) else Text(template=what)
+
+
+def expect_tensor(value: Value, what: Message) -> None:
     expect(
         value.type == "tensor",
-        f"{what} should be a torch tensor",
+        t("{what} should be a torch tensor", what=phrase(what)),
         expected="torch.Tensor",
         actual=value.describe(),
     )
 
 
-def expect_shape(value: Value, shape: Sequence[int], what: str) -> None:
+def expect_shape(value: Value, shape: Sequence[int], what: Message) -> None:
     expect(
         value.shape == tuple(shape),
-        f"{what} has the wrong shape",
+        t("{what} has the wrong shape", what=phrase(what)),
         expected=str(tuple(shape)),
         actual=str(value.shape),
     )
 
 
-def expect_dtype(value: Value, dtypes: str | Sequence[str], what: str) -> None:
+def expect_dtype(value: Value, dtypes: str | Sequence[str], what: Message) -> None:
     allowed = (dtypes,) if isinstance(dtypes, str) else tuple(dtypes)
     expect(
         value.dtype in allowed,
-        f"{what} has the wrong dtype",
-        expected=" or ".join(allowed),
+        t("{what} has the wrong dtype", what=phrase(what)),
+        expected=allowed[0]
+        if len(allowed) == 1
+        else t("one of {dtypes}", dtypes=", ".join(allowed)),
         actual=value.dtype,
     )
 
 
 def expect_close(
-    actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: float = 1e-4, atol: float = 1e-5
+    actual: np.ndarray,
+    expected: np.ndarray,
+    what: Message,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
 ) -> None:
     """Numbers agree within tolerance; the message gives the size of the disagreement only."""
     expect(
         actual.shape == expected.shape,
-        f"{what} has the wrong shape",
+        t("{what} has the wrong shape", what=phrase(what)),
         expected=str(tuple(expected.shape)),
         actual=str(tuple(actual.shape)),
     )
     actual64 = actual.astype(np.float64)
     if not np.all(np.isfinite(actual64)):
-        raise CheckFailure(f"{what} contains NaN or infinite values")
+        raise CheckFailure(t("{what} contains NaN or infinite values", what=phrase(what)))
     expected64 = expected.astype(np.float64)
     if not np.allclose(actual64, expected64, rtol=rtol, atol=atol):
         worst = float(np.max(np.abs(actual64 - expected64)))
         share = float(np.mean(~np.isclose(actual64, expected64, rtol=rtol, atol=atol)))
         raise CheckFailure(
-            f"{what} differs from the correct values",
-            expected=f"agreement within {atol:g} (+{rtol:g} relative)",
-            actual=f"largest difference {worst:.3g}; {share:.0%} of entries differ",
+            t("{what} differs from the correct values", what=phrase(what)),
+            expected=t(
+                "agreement within {atol} (+{rtol} relative)", atol=f"{atol:g}", rtol=f"{rtol:g}"
+            ),
+            actual=t(
+                "largest difference {worst}; {share} of entries differ",
+                worst=f"{worst:.3g}",
+                share=f"{share:.0%}",
+            ),
         )
 
 
-def expect_equal(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
+def expect_equal(actual: np.ndarray, expected: np.ndarray, what: Message) -> None:
     expect(
         actual.shape == expected.shape,
-        f"{what} has the wrong shape",
+        t("{what} has the wrong shape", what=phrase(what)),
         expected=str(tuple(expected.shape)),
         actual=str(tuple(actual.shape)),
     )
     differing = int(np.sum(actual != expected))
     expect(
         differing == 0,
-        f"{what} differs from the correct values",
-        expected="an exact match",
-        actual=f"{differing} of {actual.size} entries differ",
+        t("{what} differs from the correct values", what=phrase(what)),
+        expected=t("an exact match"),
+        actual=t("{count} of {total} entries differ", count=differing, total=int(actual.size)),
     )

@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder.config import Scoring
 from autograder.engine.checks import Answer, CheckFailure, MalformedAnswer
+from autograder.i18n import Text, t
 from autograder.sandbox.exchange import Cell
 
 
@@ -51,7 +52,7 @@ class Context:
 
     def answer(self, probe: str) -> Answer:
         if probe not in self.answers:
-            raise MalformedAnswer(f"no answer came back for the probe {probe!r}")
+            raise MalformedAnswer(t("no answer came back for the probe {probe}", probe=repr(probe)))
         return self.answers[probe]
 
     def expected(self, key: str) -> Any:
@@ -82,7 +83,7 @@ class Check:
     with weight 0 (engine/public_tests.py); its module's checks are hidden."""
 
     name: str
-    description: str
+    description: Text | str
     run: CheckFunction
     hidden: bool = True
     weight: float = 1.0

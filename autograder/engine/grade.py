@@ -6,7 +6,6 @@ intake (notebook -> cells) -> run (sandboxed child answers every exercise's prob
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import time
 import zlib
@@ -22,16 +21,18 @@ from autograder.config import Course
 from autograder.engine.checks import Answer, CheckFailure, explain_error
 from autograder.engine.exercise import Check, Context, Exercise, Plan
 from autograder.engine.intake import intake, read_notebook
+from autograder.engine.messages import cell_problems, error_message, failure_summary
 from autograder.engine.public_tests import place_public_tests, with_public_tests
 from autograder.engine.result import (
-    CellProblem,
     CheckResult,
     ExerciseResult,
+    Message,
     SubmissionResult,
     Timings,
 )
 from autograder.engine.scoring import Policy, exercise_points, policy_for
 from autograder.errors import GraderError
+from autograder.i18n import N_, t
 from autograder.sandbox.exchange import (
     ChildOutcome,
     ExerciseAnswer,
@@ -44,15 +45,16 @@ from autograder.sandbox.spawn import Zygote
 from autograder.sandbox.tiers import isolation_for
 
 #: What a student reads when the grader, not their notebook, failed.
-GRADER_FAILED = (
+GRADER_FAILED = N_(
     "The autograder could not run your notebook. This is not a problem with your work; the "
     "course staff have been told."
 )
 #: What a student reads for one exercise the grader could not grade (its plan's grader_error).
-NOT_GRADED = (
+NOT_GRADED = N_(
     "not graded: the autograder could not run this check. This is not a problem with your work; "
     "the course staff have been told."
 )
+NO_ANSWER = N_("no answer")
 
 DEFAULT_SEED = 2025
 
@@ -111,9 +113,11 @@ def grade_submission(
         return SubmissionResult(
             **base,
             status="error",
-            message=str(error),
+            message=error_message(error),
             points=0.0,
-            exercises=[unanswered(e, spec.exercises[e.id].points, str(error)) for e in exercises],
+            exercises=[
+                unanswered(e, spec.exercises[e.id].points, error_message(error)) for e in exercises
+            ],
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
@@ -178,21 +182,9 @@ def grade_submission(
             seconds=round(time.monotonic() - started, 3),
         )
     results = [
-        scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, "no answer")
-        for e in exercises
+        scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, NO_ANSWER) for e in exercises
     ]
-    sources = {cell.index: cell.source for cell in submission.cells}
-    problems = [
-        CellProblem(
-            cell=report.index,
-            kind=report.error.get("type", "Error"),
-            message=str(report.error.get("message", ""))[:500],
-            line=_line_of(report.error),
-            in_feedback=_worth_reporting(report.error, sources.get(report.index, "")),
-        )
-        for report in sorted(outcome.cells.values(), key=lambda r: r.index)
-        if report.error
-    ]
+    problems = cell_problems(outcome, submission.cells)
     devices = {r.training.device for r in results if r.training is not None}
     base["device"] = "cuda" if "cuda" in devices else "cpu"
     total = time.monotonic() - started
@@ -212,7 +204,13 @@ def _require_assignment(notebook, assignment: str, course: Course) -> None:
     """Refuse the notebook of another assignment of the course, named in otter's metadata."""
     named = notebook.get("metadata", {}).get("otter", {}).get("assignment_name")
     if named and named != assignment and named in course.config.assignments:
-        raise GraderError(f"this is the notebook of the assignment {named!r}, not {assignment!r}")
+        raise GraderError(
+            t(
+                "this is the notebook of the assignment {named}, not {assignment}",
+                named=repr(named),
+                assignment=repr(assignment),
+            )
+        )
 
 
 def _plans(
@@ -279,20 +277,24 @@ def score(
     problem = plan.expected.get("grader_error")
     if problem:  # the grader's fault (its course data is missing): no score, no blame
         return not_graded(exercise, points, problem)
+    sources = {cell.index: cell.source for cell in cells}
     if answer is None or answer.fatal:
-        reason = explain_error(answer.fatal) if answer and answer.fatal else "no answer"
+        reason = explain_error(answer.fatal, sources) if answer and answer.fatal else NO_ANSWER
         return unanswered(exercise, points, reason)
     names = list(plan.probes)
     answers = {
-        name: Answer(raw, answer.arrays) for name, raw in zip(names, answer.probes, strict=False)
+        name: Answer(raw, answer.arrays, sources)
+        for name, raw in zip(names, answer.probes, strict=False)
     }
     context = Context(plan, answers, cells)
     checks: list[CheckResult] = []
-    blocked: str | None = None
+    blocked: Message | None = None
     for item in exercise.checks:
         weight = policy.weight(item)
         if blocked is not None:
-            checks.append(_check_result(item, False, f"not run: {blocked}", weight=weight))
+            checks.append(
+                _check_result(item, False, t("not run: {reason}", reason=blocked), weight=weight)
+            )
             continue
         try:
             item.run(context)
@@ -308,7 +310,7 @@ def score(
     # the message names what cost points first; a failed public test only where nothing did
     counted = [c for c in checks if c.hidden and (c.weight > 0 or c.name in gates)]
     first_failure = next((c for c in counted + checks if not c.passed), None)
-    message = _summary(first_failure) if first_failure else "all checks passed"
+    message = failure_summary(first_failure) if first_failure else N_("all checks passed")
     return ExerciseResult(
         id=exercise.id,
         title=exercise.title,
@@ -324,7 +326,7 @@ def score(
 def _check_result(
     item: Check,
     passed: bool,
-    message: str,
+    message: Message,
     failure: CheckFailure | None = None,
     weight: float | None = None,
 ) -> CheckResult:
@@ -340,16 +342,7 @@ def _check_result(
     )
 
 
-def _summary(check: CheckResult) -> str:
-    text = f"{check.description}: {check.message}"
-    details = [f"expected {check.expected}"] if check.expected is not None else []
-    details += [f"got {check.actual}"] if check.actual is not None else []
-    if details:
-        text += f" ({', '.join(details)})"
-    return text
-
-
-def unanswered(exercise: Exercise, points: float, reason: str) -> ExerciseResult:
+def unanswered(exercise: Exercise, points: float, reason: Message) -> ExerciseResult:
     """An exercise without a score: every check listed as failed, with the reason."""
     return ExerciseResult(
         id=exercise.id,
@@ -368,25 +361,6 @@ def not_graded(exercise: Exercise, points: float, problem: str) -> ExerciseResul
     return unanswered(exercise, points, NOT_GRADED).model_copy(
         update={"status": "not_graded", "grader_problem": problem}
     )
-
-
-def _worth_reporting(error: dict, source: str) -> bool:
-    """Errors a student should read: syntax errors, crashes, and failures in cells that define
-    functions or classes. Demo cells that need the data fail while grading by design (the
-    sandbox has no data) and are left out of the feedback."""
-    if error.get("type") in {"SyntaxError", "ProcessDied", "Timeout"}:
-        return True
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return True
-    return any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in tree.body)
-
-
-def _line_of(error: dict) -> int | None:
-    frames = error.get("frames") or []
-    line = frames[-1].get("line") if frames else None
-    return int(line) if isinstance(line, int) else None
 
 
 def _sha256(path: Path) -> str:

@@ -27,6 +27,7 @@ from autograder.config import Course
 from autograder.engine.checks import CheckFailure, MalformedAnswer, explain_error
 from autograder.engine.exercise import Check, Context, Exercise, Plan
 from autograder.errors import GraderError
+from autograder.i18n import t
 
 PROBE = "public_tests"
 #: the longest message of a failed test that reaches a student (the child's text is untrusted)
@@ -90,8 +91,12 @@ def _master_tests(path: Path) -> dict[str, tuple[NotebookTest, ...]]:
         modified = path.stat().st_mtime_ns
     except OSError as error:
         raise GraderError(
-            f"{path}: cannot read the master notebook ({error.strerror}); the public checks are "
-            "its tests, so nothing can be graded without it (is the course checkout complete?)"
+            t(
+                "{path}: cannot read the master notebook ({reason}); the public checks are its "
+                "tests, so nothing can be graded without it (is the course checkout complete?)",
+                path=str(path),
+                reason=str(error.strerror),
+            )
         ) from None
     return _read_master(str(path), modified)
 
@@ -129,21 +134,34 @@ def _public_check(test: NotebookTest) -> Check:
         answer.require_ok()
         verdicts = answer.raw.get("tests")
         if not isinstance(verdicts, list):
-            raise MalformedAnswer("the notebook's tests sent no verdicts")
+            raise MalformedAnswer(t("the notebook's tests sent no verdicts"))
         verdict = next(
             (v for v in verdicts if isinstance(v, dict) and v.get("name") == test.name), None
         )
         if verdict is None:
-            raise MalformedAnswer(f"no verdict came back for the notebook's {test.name}")
+            raise MalformedAnswer(
+                t("no verdict came back for the notebook's {test}", test=test.name)
+            )
         if verdict.get("passed") is True:
             return
         error = verdict.get("error")
+        if isinstance(error, dict):
+            error = {**error, "message": str(error.get("message"))[:MAX_MESSAGE]}
         if isinstance(error, dict) and error.get("frames"):
-            raise CheckFailure(explain_error(error)[:MAX_MESSAGE])
+            raise CheckFailure(explain_error(error, answer.sources))
         if isinstance(error, dict):  # raised by the test's own code, on what the student's made
-            text = f"the test raised {error.get('type')}: {error.get('message')}"
-            raise CheckFailure(text[:MAX_MESSAGE])
+            raise CheckFailure(
+                t(
+                    "the test raised {kind}: {message}",
+                    kind=str(error.get("type")),
+                    message=error["message"],
+                )
+            )
         message = str(verdict.get("message") or "").strip()[:MAX_MESSAGE]
-        raise CheckFailure(message or "an assert of this test failed (it has no message)")
+        if message:  # the test's own words, as the notebook wrote them
+            raise CheckFailure(t("{message}", message=message))
+        raise CheckFailure(t("an assert of this test failed (it has no message)"))
 
-    return Check(test.name, f"the notebook's test {test.name}", run, hidden=False, weight=0.0)
+    return Check(
+        test.name, t("the notebook's test {test}", test=test.name), run, hidden=False, weight=0.0
+    )

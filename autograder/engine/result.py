@@ -6,6 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from autograder.i18n import Text, t
+
+#: What a person reads, recorded language-neutral: an English literal or a template with its
+#: values, rendered in the reader's language (`autograder.i18n.render`). Results stored before
+#: messages were templates hold plain strings, which load as literals.
+Message = Text | str
+
 #: "not_graded": the grader could not grade it (missing course data, a broken sandbox); never the
 #: student's failure, and `grader_problem` says why, for the staff only.
 Status = Literal["passed", "partial", "failed", "error", "not_graded"]
@@ -21,13 +28,13 @@ class _Record(BaseModel):
 
 class CheckResult(_Record):
     name: str
-    description: str
+    description: Message
     hidden: bool
     passed: bool
     weight: float
-    message: str = ""
-    expected: str | None = None
-    actual: str | None = None
+    message: Message = ""
+    expected: Message | None = None
+    actual: Message | None = None
 
 
 class TrainingRecord(_Record):
@@ -59,14 +66,26 @@ class TrainingRecord(_Record):
     #: (step, mean training loss on the student's own targets)
     curve: list[tuple[int, float]] = []
 
-    def summary(self) -> str:
+    def summary(self) -> Text:
         """One line for feedback: what the run reached, against what, where and how fast."""
-        best = f"{self.best:.4g}" if self.best is not None else "no usable value"
-        where = f"met at step {self.decided_step}" if self.decided_step is not None else "not met"
-        return (
-            f"{self.metric} {best} (threshold {self.threshold:.4g}, {where}); "
-            f"{self.steps} steps in {self.seconds:.1f} s on {self.device_name}, "
-            f"stopped: {self.stopped}, seed {self.seed}"
+        best = self.best if self.best is not None else t("no usable value")
+        where = (
+            t("met at step {step}", step=self.decided_step)
+            if self.decided_step is not None
+            else t("not met")
+        )
+        return t(
+            "{metric} {best} (threshold {threshold}, {where}); {steps} steps in {seconds} s "
+            "on {device}, stopped: {stopped}, seed {seed}",
+            metric=self.metric,
+            best=best,
+            threshold=self.threshold,
+            where=where,
+            steps=self.steps,
+            seconds=self.seconds,
+            device=self.device_name,
+            stopped=self.stopped,
+            seed=self.seed,
         )
 
 
@@ -87,7 +106,7 @@ class ExerciseResult(_Record):
     points: float
     max_points: float
     status: Status
-    message: str = ""
+    message: Message = ""
     checks: list[CheckResult] = []
     training: TrainingRecord | None = None
     #: For the staff: why the grader could not grade this exercise (status "not_graded").
@@ -136,7 +155,7 @@ class SubmissionResult(_Record):
     sha256: str
     #: "grader_error": the grader failed (not the student); no score is the student's.
     status: Literal["graded", "error", "grader_error"]
-    message: str = ""
+    message: Message = ""
     #: For the staff: what went wrong in the grader (the sandbox's stderr, the failed limit).
     grader_problem: str = ""
     points: float
