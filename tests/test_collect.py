@@ -64,6 +64,7 @@ def test_single_notebook_is_named_by_its_stem_and_used_in_place(tmp_path: Path) 
         source="alice.ipynb",
         path=notebook,
         submitted_at=datetime.fromtimestamp(1_700_000_000, timezone.utc),
+        time_source="file",  # a file's own time: the last resort, and said so
     )
 
 
@@ -211,6 +212,8 @@ def test_canvas_zip_ids_late_flag_and_newest_counted(tmp_path: Path) -> None:
     assert found["poeedgar_99_9300_names_charlm.py"].error == (
         "expected a Jupyter notebook (.ipynb), got a .py file"
     )
+    # the times are the download's own (its zip entries), not this machine's files
+    assert {s.time_source for s in found.values()} == {"lms"}
     counted = found["smithjohn_LATE_1234_9002_names_charlm-1.ipynb"]
     assert counted.source == "submissions.zip:smithjohn_LATE_1234_9002_names_charlm-1.ipynb"
     assert counted.path is not None and counted.path.read_bytes() == NOTEBOOK
@@ -307,6 +310,7 @@ def test_gradescope_export_reads_students_and_times_from_metadata(tmp_path: Path
     assert [(s.student, s.error) for s in found if s.error is not None] == [
         ("2021004", "expected a Jupyter notebook (.ipynb), got a .py file")
     ]
+    assert {s.time_source for s in found if s.submitted_at} == {"gradescope"}
     assert not any(path.suffix == ".pdf" for path in files_under(tmp_path / "work"))
 
 

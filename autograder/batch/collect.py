@@ -25,6 +25,7 @@ from autograder.batch.files import (
     GiB,
     Item,
     MiB,
+    Stamp,
     UnusableError,
     disk_item,
     folder,
@@ -63,6 +64,8 @@ class Submission:
     late: bool = False
     error: str | None = None
     superseded: bool = False
+    #: who says when it came in (`Stamp.source`); None when nothing does
+    time_source: str | None = None
 
 
 def collect(path: Path, workdir: Path) -> list[Submission]:
@@ -91,7 +94,7 @@ class _Who:
 
     students: tuple[str, ...]
     late: bool = False
-    time: datetime | None = None
+    time: Stamp | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class _Collector:
         for key, items in units.items():
             if key[0] == "gs":
                 meta = metadata[key[1]]
-                who = _Who(meta.students or (key[1],), time=meta.time)
+                stamp = Stamp(meta.time, "gradescope") if meta.time else None
+                who = _Who(meta.students or (key[1],), time=stamp)
             elif key[0] == "canvas":
                 who = _Who((key[2],), late=bool(CANVAS.match(items[0].parts[-1])["late"]))
             else:
@@ -141,7 +145,7 @@ class _Collector:
         c: Container,
         items: list[Item],
         who: _Who,
-        time: datetime | None = None,
+        time: Stamp | None = None,
         resubmission: int = 0,
     ) -> bool:
         """A submission with any unsafe or oversized file is refused as a whole."""
@@ -151,7 +155,7 @@ class _Collector:
         message = str(bad[0].problem)
         if len(bad) > 1:
             message += f" (and {len(bad) - 1} more problem(s) in this submission)"
-        self._add(who, c.source(bad[0]), None, time or bad[0].time, message, resubmission)
+        self._add(who, c.source(bad[0]), None, time or bad[0].stamp, message, resubmission)
         return True
 
     def _files(self, c: Container, items: list[Item], who: _Who, support: bool) -> None:
@@ -159,11 +163,11 @@ class _Collector:
         notebooks = [item for item in items if item.suffix == NOTEBOOK]
         zips = [item for item in items if item.suffix == ZIP]
         for item in notebooks:
-            self._notebook(c, item, who, item.time, resubmission_number(item))
+            self._notebook(c, item, who, item.stamp, resubmission_number(item))
         for item in zips:
-            self._zip(c, item, who, item.time, resubmission_number(item))
+            self._zip(c, item, who, item.stamp, resubmission_number(item))
         if not notebooks and not zips and not support:
-            self._add(who, c.source(items[0]), None, items[0].time, _not_notebook(items))
+            self._add(who, c.source(items[0]), None, items[0].stamp, _not_notebook(items))
 
     def _one_of(
         self,
@@ -171,7 +175,7 @@ class _Collector:
         items: list[Item],
         who: _Who,
         source: str,
-        time: datetime | None = None,
+        time: Stamp | None = None,
         resubmission: int = 0,
     ) -> None:
         """One submission's files (an otter zip, a Gradescope folder): exactly one notebook."""
@@ -179,13 +183,13 @@ class _Collector:
         notebooks = [item for item in visible if item.suffix == NOTEBOOK]
         zips = [item for item in visible if item.suffix == ZIP]
         if len(notebooks) == 1:
-            self._notebook(c, notebooks[0], who, time or notebooks[0].time, resubmission)
+            self._notebook(c, notebooks[0], who, time or notebooks[0].stamp, resubmission)
         elif notebooks:
             listed = ", ".join(item.name for item in notebooks[:5])
             message = f"the submission holds {len(notebooks)} notebooks ({listed}); submit one"
             self._add(who, source, None, time, message, resubmission)
         elif len(zips) == 1:
-            self._zip(c, zips[0], who, time or zips[0].time, resubmission)
+            self._zip(c, zips[0], who, time or zips[0].stamp, resubmission)
         elif not visible:
             message = "the submission is empty (no files in the zip)"
             self._add(who, source, None, time, message, resubmission)
@@ -193,7 +197,7 @@ class _Collector:
             self._add(who, source, None, time, _not_notebook(visible), resubmission)
 
     def _notebook(
-        self, c: Container, item: Item, who: _Who, time: datetime | None, resubmission: int
+        self, c: Container, item: Item, who: _Who, time: Stamp | None, resubmission: int
     ) -> None:
         source = c.source(item)
         if item.size > MAX_FILE_BYTES:
@@ -208,7 +212,7 @@ class _Collector:
         self._add(who, source, path, time, None, resubmission)
 
     def _zip(
-        self, c: Container, item: Item, who: _Who, time: datetime | None, resubmission: int
+        self, c: Container, item: Item, who: _Who, time: Stamp | None, resubmission: int
     ) -> None:
         """A zip is unwrapped: into a batch at the top level, into one submission below it."""
         source = c.source(item)
@@ -236,12 +240,21 @@ class _Collector:
         who: _Who,
         source: str,
         path: Path | None,
-        time: datetime | None,
+        time: Stamp | None,
         error: str | None,
         resubmission: int = 0,
     ) -> None:
+        stamp = who.time or time
         for student in who.students:
-            submission = Submission(student, source, path, who.time or time, who.late, error)
+            submission = Submission(
+                student,
+                source,
+                path,
+                stamp.time if stamp else None,
+                who.late,
+                error,
+                time_source=stamp.source if stamp else None,
+            )
             self.found.append(_Found(submission, resubmission))
 
     def _area(self, c: Container, item: Item) -> Path:

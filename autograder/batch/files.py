@@ -28,6 +28,15 @@ class UnusableError(Exception):
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """When a submission came in, and who says so: "gradescope" (its export's metadata), "lms"
+    (the download's zip entry), "file" (a file's modification time: a last resort)."""
+
+    time: datetime
+    source: str
+
+
+@dataclass(frozen=True)
 class Item:
     """One file of a batch, on disk or in a zip, known only from its listing."""
 
@@ -42,6 +51,12 @@ class Item:
     @property
     def suffix(self) -> str:
         return PurePosixPath(self.parts[-1]).suffix.lower()
+
+    @property
+    def stamp(self) -> Stamp | None:
+        if self.time is None:
+            return None
+        return Stamp(self.time, "file" if self.disk is not None else "lms")
 
     @property
     def hidden(self) -> bool:

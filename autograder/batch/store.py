@@ -64,6 +64,7 @@ MIGRATIONS = (
     ("exercises", "sha256", "TEXT"),
     ("exercises", "fingerprint", "TEXT"),
     ("exercises", "grader_version", "TEXT"),
+    ("submissions", "time_source", "TEXT"),  # who says when it came in (collect.Submission)
 )
 
 
@@ -81,6 +82,8 @@ class StoredSubmission:
     #: the file's hash as the latest intake found it, and when it was last graded
     sha256: str | None = None
     graded_sha256: str | None = None
+    #: "gradescope", "lms" or "file" (the last resort); None when no time is known
+    time_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,19 +168,20 @@ class Store:
         superseded: bool,
         intake_error: str | None,
         sha256: str | None = None,
+        time_source: str | None = None,
     ) -> None:
         """Record a submission found by intake; an existing row keeps its grading state."""
         with self.transaction() as db:
             db.execute(
                 """INSERT INTO submissions
                    (source, student, path, submitted_at, late, superseded, intake_error, status,
-                    message, sha256)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    message, sha256, time_source)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(source) DO UPDATE SET
                      student=excluded.student, path=excluded.path,
                      submitted_at=excluded.submitted_at, late=excluded.late,
                      superseded=excluded.superseded, intake_error=excluded.intake_error,
-                     sha256=excluded.sha256""",
+                     sha256=excluded.sha256, time_source=excluded.time_source""",
                 (
                     source,
                     student,
@@ -189,17 +193,19 @@ class Store:
                     "superseded" if superseded else "error" if intake_error else "pending",
                     intake_error or ("a newer submission counts" if superseded else ""),
                     sha256,
+                    time_source,
                 ),
             )
 
     def submissions(self) -> list[StoredSubmission]:
         rows = self.db.execute(
             """SELECT source, student, path, submitted_at, late, superseded, intake_error, status,
-                      message, sha256, graded_sha256 FROM submissions ORDER BY student, source"""
+                      message, sha256, graded_sha256, time_source
+               FROM submissions ORDER BY student, source"""
         ).fetchall()
         return [
             StoredSubmission(
-                r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10]
+                r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
             )
             for r in rows
         ]
@@ -273,7 +279,7 @@ class Store:
             db.execute(
                 """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?,
                    graded_sha256=? WHERE source=?""",
-                (status, result.message, result.model_dump_json(), _now(), sha256, source),
+                (status, str(result.message), result.model_dump_json(), _now(), sha256, source),
             )
 
     def fail(self, source: str, message: str, sha256: str, *, grader: bool = False) -> None:
