@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograder.errors import GraderError
 from autograder.exercises.anna_lstm.shared import ASSIGNMENT, Y_LINE
+from autograder.i18n import N_
 from autograder.training import data
 from autograder.training.exercise import make_exercise
 from autograder.training.spec import TrainingMistake, TrainingSpec
@@ -29,7 +30,7 @@ def _prepare(data_dir: Path, **options: int) -> data.Prepared:
 SPEC = TrainingSpec(
     id="anna_training",
     assignment=ASSIGNMENT,
-    title="CharRNN (LSTM) learns to predict the next character of Anna Karenina",
+    title=N_("CharRNN (LSTM) learns to predict the next character of Anna Karenina"),
     recipe="anna_lstm",
     metric="next_char_loss",
     module="anna_lstm",
@@ -78,12 +79,16 @@ SPEC = TrainingSpec(
         ),
     ),
     causes=(
-        "get_batches' y is not x shifted left by one (its last column is the character after "
-        "the window);",
-        "get_batches yields (y, x) instead of (x, y);",
-        "CharRNN.forward flattens the LSTM output in the wrong order (transpose before reshape) "
-        "or without batch_first=True;",
-        "the scores pass through softmax, or the hidden state returned is not the LSTM's.",
+        N_(
+            "get_batches' y is not x shifted left by one (its last column is the character "
+            "after the window);"
+        ),
+        N_("get_batches yields (y, x) instead of (x, y);"),
+        N_(
+            "CharRNN.forward flattens the LSTM output in the wrong order (transpose before "
+            "reshape) or without batch_first=True;"
+        ),
+        N_("the scores pass through softmax, or the hidden state returned is not the LSTM's."),
     ),
     leak_floor=True,
     depends_on=("get_batches", "char_rnn"),

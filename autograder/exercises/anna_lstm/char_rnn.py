@@ -33,6 +33,7 @@ from autograder.exercises.common import (
     target,
     to_numpy,
 )
+from autograder.i18n import N_
 from solutions import anna_lstm as ref
 
 CHAR_POOL = "etaoinshrdlu .,;'\nETAOINSHRD!?"
@@ -201,7 +202,7 @@ def _char_rnn_plan(rng: np.random.Generator) -> Plan:
 EXERCISE = Exercise(
     "char_rnn",
     ASSIGNMENT,
-    "CharRNN layers and forward",
+    N_("CharRNN layers and forward"),
     _char_rnn_plan,
     (
         forward_shapes,

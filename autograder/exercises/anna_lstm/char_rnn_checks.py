@@ -21,6 +21,7 @@ from autograder.engine.checks import (
 )
 from autograder.engine.exercise import Context, check
 from autograder.exercises.common import expect_grads_close, expect_tensor_close, tensor_value
+from autograder.i18n import N_, Text, t
 
 #: the one-layer model whose fc is the identity (vocab == n_hidden), for dropout statistics.
 DROP_P = 0.3
@@ -29,13 +30,13 @@ DROP_P = 0.3
 def _out_and_state(value: Value) -> tuple[Value, Value, Value]:
     """(out, h, c) from what forward returned, or a failure that says what came back."""
     expect(
-        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        value.type in ("tuple", "list") and len(value.items()) == 2,
         "forward should return (out, hidden)",
         actual=value.describe(),
     )
     out, hidden = value.items()
     expect(
-        hidden.type in {"tuple", "list"} and len(hidden.items()) == 2,
+        hidden.type in ("tuple", "list") and len(hidden.items()) == 2,
         "the returned hidden should be the pair (h, c) that the LSTM returned",
         actual=hidden.describe(),
     )
@@ -44,13 +45,13 @@ def _out_and_state(value: Value) -> tuple[Value, Value, Value]:
     return out, h, c
 
 
-def _expect_step(ctx: Context, key: str, step: int, what: str) -> None:
+def _expect_step(ctx: Context, key: str, step: int, what: Text) -> None:
     """Step `step` of probe `key` (0: first chunk, 1: second chunk) equals the reference's."""
     out, h, c = _out_and_state(ctx.answer(key).step(step))
     want_out, (want_h, want_c) = ctx.expected(key)[2 * step : 2 * step + 2]
-    expect_tensor_close(out, want_out, f"out {what}")
-    expect_tensor_close(h, want_h, f"the returned h {what}")
-    expect_tensor_close(c, want_c, f"the returned c {what}")
+    expect_tensor_close(out, want_out, t("out {what}", what=what))
+    expect_tensor_close(h, want_h, t("the returned h {what}", what=what))
+    expect_tensor_close(c, want_c, t("the returned c {what}", what=what))
 
 
 def _pairs(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def _pairs(raw: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(items, list) or not all(
         isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in items
     ):
-        raise MalformedAnswer(f"the answer's {key} are malformed")
+        raise MalformedAnswer(t("the answer's {key} are malformed", key=key))
     return {name: detail for name, detail in items}
 
 
@@ -68,11 +69,13 @@ def forward_shapes(ctx: Context) -> None:
     error = answer.raw.get("error") if not answer.raw.get("ok") else None
     if isinstance(error, dict) and error.get("type") == "StopIteration":
         raise CheckFailure(
-            "the model has no weights: define self.lstm, self.dropout and self.fc in __init__ "
-            "(init_hidden takes the device from the weights)"
+            N_(
+                "the model has no weights: define self.lstm, self.dropout and self.fc in "
+                "__init__ (init_hidden takes the device from the weights)"
+            )
         )
     out, h, c = _out_and_state(answer.step(1))
-    expect_shape(out, (21, 5), "out for batch 3, length 7 and 5 characters")
+    expect_shape(out, (21, 5), t("out for batch 3, length 7 and 5 characters"))
     expect_tensor(h, "h")
     expect_tensor(c, "c")
     expect_shape(h, (2, 3, 16), "h (n_layers, batch, n_hidden)")
@@ -87,24 +90,24 @@ def layers_defined(ctx: Context) -> None:
     for name, kind in (("lstm", "LSTM"), ("dropout", "Dropout"), ("fc", "Linear")):
         expect(
             modules.get(name) == kind,
-            f"define self.{name} as an nn.{kind} in __init__",
-            expected=f"nn.{kind}",
-            actual=str(modules.get(name, "not defined")),
+            t("define self.{name} as an nn.{kind} in __init__", name=name, kind=kind),
+            expected="nn." + kind,
+            actual=str(modules[name]) if name in modules else N_("not defined"),
         )
     shapes = {name: tuple(shape) for name, shape in _pairs(answer.raw, "parameters").items()}
     expect(
         shapes.get("lstm.weight_ih_l0") == (4 * 16, 5),
         "the LSTM's input size should be the number of characters len(tokens) (one-hot input) "
         "and its hidden size n_hidden",
-        expected="input 5, hidden 16",
+        expected=N_("input 5, hidden 16"),
         actual=_lstm_sizes(shapes.get("lstm.weight_ih_l0")),
     )
     layers = sum(1 for name in shapes if re.fullmatch(r"lstm\.weight_ih_l\d+", name))
     expect(
         layers == 3,
         "the LSTM should stack n_layers layers",
-        expected="3 layers",
-        actual=f"{layers} layers",
+        expected=N_("3 layers"),
+        actual=t("1 layer") if layers == 1 else t("{count} layers", count=layers),
     )
     expect(
         shapes.get("fc.weight") == (5, 16),
@@ -114,7 +117,7 @@ def layers_defined(ctx: Context) -> None:
     )
     text = answer.step(0).scalar
     if not isinstance(text, str):
-        raise MalformedAnswer("the model's description did not come back as text")
+        raise MalformedAnswer(N_("the model's description did not come back as text"))
     lstm = re.search(r"\(lstm\): LSTM\(([^)]*)\)", text)
     settings = lstm.group(1) if lstm else ""
     expect(
@@ -125,15 +128,15 @@ def layers_defined(ctx: Context) -> None:
     expect(
         found is not None and _number(found.group(1)) == 0.3,
         "pass drop_prob to the LSTM as its dropout between layers",
-        expected="dropout=0.3 for drop_prob=0.3",
-        actual=f"dropout={found.group(1)}" if found else "no dropout",
+        expected=N_("dropout=0.3 for drop_prob=0.3"),
+        actual="dropout=" + found.group(1) if found else N_("no dropout"),
     )
     found = re.search(r"\(dropout\): Dropout\(p=([0-9.eE-]+)", text)
     expect(
         found is not None and _number(found.group(1)) == 0.3,
         "self.dropout should drop with probability drop_prob",
-        expected="p=0.3 for drop_prob=0.3",
-        actual=f"p={found.group(1)}" if found else "not found",
+        expected=N_("p=0.3 for drop_prob=0.3"),
+        actual="p=" + found.group(1) if found else N_("not found"),
     )
 
 
@@ -144,14 +147,16 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _lstm_sizes(shape: Any) -> str:
+def _lstm_sizes(shape: Any) -> Text | str:
     if not shape or len(shape) != 2:
-        return "no lstm.weight_ih_l0"
-    return f"input {shape[1]}, hidden {shape[0] / 4:g}"
+        return N_("no lstm.weight_ih_l0")
+    return t("input {inputs}, hidden {hidden}", inputs=int(shape[1]), hidden=shape[0] / 4)
 
 
-def _linear_sizes(shape: Any) -> str:
-    return f"{shape[1]} -> {shape[0]}" if shape and len(shape) == 2 else "no fc.weight"
+def _linear_sizes(shape: Any) -> Text | str:
+    if not shape or len(shape) != 2:
+        return N_("no fc.weight")
+    return str(shape[1]) + " -> " + str(shape[0])
 
 
 @check("in eval mode, two chunks with the hidden passed on equal one pass")
@@ -161,25 +166,28 @@ def chunks_join(ctx: Context) -> None:
     again, _, _ = _out_and_state(answer.step(2))
     first, _, _ = _out_and_state(answer.step(3))
     second, _, _ = _out_and_state(answer.step(4))
-    expect_shape(whole, (16, 5), "out for batch 2, length 8 and 5 characters")
+    expect_shape(whole, (16, 5), t("out for batch 2, length 8 and 5 characters"))
     whole_out = tensor_value(whole, "out")
     expect(
         np.array_equal(whole_out, tensor_value(again, "out")),
         "in eval mode the same input should always give the same output (is dropout applied "
         "even in eval mode?)",
     )
-    expect_shape(first, (6, 5), "out of the first chunk (batch 2, length 3)")
-    expect_shape(second, (10, 5), "out of the second chunk (batch 2, length 5)")
+    expect_shape(first, (6, 5), t("out of the first chunk (batch 2, length 3)"))
+    expect_shape(second, (10, 5), t("out of the second chunk (batch 2, length 5)"))
     joined = np.concatenate(
         [first.array().reshape(2, 3, -1), second.array().reshape(2, 5, -1)], axis=1
     )
     try:
-        expect_close(joined, whole_out.reshape(2, 8, -1), "the joined chunks' output")
+        expect_close(joined, whole_out.reshape(2, 8, -1), t("the joined chunks' output"))
     except CheckFailure as failure:
         raise CheckFailure(
-            "splitting a sequence in two and passing the first chunk's hidden on gives another "
-            "result than one pass: give forward's hidden to the LSTM, return the LSTM's new "
-            "hidden, and flatten so that step t of row b becomes row b * seq_len + t",
+            N_(
+                "splitting a sequence in two and passing the first chunk's hidden on gives "
+                "another result than one pass: give forward's hidden to the LSTM, return the "
+                "LSTM's new hidden, and flatten so that step t of row b becomes row "
+                "b * seq_len + t"
+            ),
             failure.expected,
             failure.actual,
         ) from None
@@ -201,43 +209,49 @@ def dropout_on_lstm_output(ctx: Context) -> None:
         values.size == 0 or np.any(values != values.flat[0]) or values.flat[0] == 1,
         "with fc's weights zero and its bias one every score should be exactly 1: return fc's "
         "scores as they are, with no softmax or other function after fc",
-        actual=f"every score is {float(values.flat[0]):.4g}" if values.size else None,
+        actual=t("every score is {score:.4g}", score=float(values.flat[0]))
+        if values.size
+        else None,
     )
     expect(
         values.size > 0 and np.array_equal(values, np.ones_like(values)),
         "with fc's weights zero and its bias one every score should be 1 even in train mode: "
         "apply dropout to the LSTM output before fc, never to fc's scores",
-        actual=f"{int(np.sum(values != 1))} of {values.size} scores differ from 1",
+        actual=t(
+            "{count} of {total} scores differ from 1",
+            count=int(np.sum(values != 1)),
+            total=int(values.size),
+        ),
     )
 
 
 @check("outputs and (h, c) match the reference in eval mode from a given state")
 def outputs_match(ctx: Context) -> None:
     for key in ("small", "wide"):
-        _expect_step(ctx, key, 0, "from a given hidden state")
+        _expect_step(ctx, key, 0, t("from a given hidden state"))
 
 
 @check("a second chunk that continues from the returned hidden matches the reference")
 def second_chunk_matches(ctx: Context) -> None:
     for key in ("small", "wide"):
-        _expect_step(ctx, key, 1, "of a second chunk")
+        _expect_step(ctx, key, 1, t("of a second chunk"))
 
 
 @check("works for a batch of one sequence of length one")
 def batch_one_length_one(ctx: Context) -> None:
-    _expect_step(ctx, "tiny", 0, "for one character")
+    _expect_step(ctx, "tiny", 0, t("for one character"))
 
 
 @check("gradients reach the LSTM and fc as in the reference, through the carried hidden")
 def gradients_match(ctx: Context) -> None:
-    expect_grads_close(ctx, "small", "small.grads", "the gradient")
+    expect_grads_close(ctx, "small", "small.grads", t("the gradient"))
 
 
 @check("in train mode dropout zeroes about drop_prob of the LSTM output and rescales the rest")
 def dropout_statistics(ctx: Context) -> None:
     out, _, _ = _out_and_state(ctx.answer("dropout").step(0))
     expected = ctx.expected("dropout")
-    expect_shape(out, expected.shape, "out in train mode")
+    expect_shape(out, expected.shape, t("out in train mode"))
     values = out.array().astype(np.float64)
     clear = np.abs(expected) > 1e-3
     dropped = (np.abs(values) < 1e-7) & clear
@@ -250,14 +264,18 @@ def dropout_statistics(ctx: Context) -> None:
         bool(np.all(dropped | kept | ~clear)),
         "in train mode each LSTM output value should be either zeroed or divided by "
         "(1 - drop_prob), as nn.Dropout does; is dropout applied somewhere else as well?",
-        actual=f"{int(np.sum(~(dropped | kept) & clear))} of {int(clear.sum())} values are neither",
+        actual=t(
+            "{count} of {total} values are neither zeroed nor divided by (1 - drop_prob)",
+            count=int(np.sum(~(dropped | kept) & clear)),
+            total=int(clear.sum()),
+        ),
     )
     share = float(dropped.sum() / max(int(clear.sum()), 1))
     expect(
         abs(share - DROP_P) < 0.1,
         "the share of LSTM outputs zeroed in train mode does not match drop_prob",
-        expected=f"about {DROP_P:.0%}",
-        actual=f"{share:.0%}",
+        expected=t("about {share:.0%}", share=DROP_P),
+        actual=t("{share:.0%} zeroed", share=share),
     )
 
 
@@ -266,8 +284,8 @@ def dropout_between_layers(ctx: Context) -> None:
     _, h, c = _out_and_state(ctx.answer("between").step(0))
     want_h, want_c = ctx.expected("between")
     h_values, c_values = tensor_value(h, "h"), tensor_value(c, "c")
-    expect_shape(h, want_h.shape, "h in train mode")
-    expect_shape(c, want_c.shape, "c in train mode")
+    expect_shape(h, want_h.shape, t("h in train mode"))
+    expect_shape(c, want_c.shape, t("c in train mode"))
     first_layer = np.allclose(h_values[0], want_h[0], atol=1e-5) and np.allclose(
         c_values[0], want_c[0], atol=1e-5
     )

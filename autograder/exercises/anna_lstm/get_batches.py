@@ -11,6 +11,7 @@ from autograder.engine.checks import MalformedAnswer, Value, expect, expect_equa
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.anna_lstm.shared import ASSIGNMENT, Y_LINE
 from autograder.exercises.common import target
+from autograder.i18n import N_, Text, t
 from solutions import anna_lstm as ref
 
 #: (length of the array, batch_size, seq_length) for the hidden comparisons: a tail to drop,
@@ -73,7 +74,7 @@ def _batch_list(ctx: Context, key: str) -> list[tuple[Value, Value]]:
     pairs = []
     for item in value.items():
         expect(
-            item.type in {"tuple", "list"} and len(item.items()) == 2,
+            item.type in ("tuple", "list") and len(item.items()) == 2,
             "each mini-batch should be a pair (x, y)",
             actual=item.describe(),
         )
@@ -81,35 +82,36 @@ def _batch_list(ctx: Context, key: str) -> list[tuple[Value, Value]]:
     return pairs
 
 
-def _ids(value: Value, what: str) -> np.ndarray:
+def _ids(value: Value, what: Text | str) -> np.ndarray:
     expect(
-        value.type in {"ndarray", "tensor"},
-        f"{what} should be a numpy array",
+        value.type in ("ndarray", "tensor"),
+        t("{what} should be a numpy array", what=what),
         actual=value.describe(),
     )
     return value.array()
 
 
-def _ordinal(number: int) -> str:
-    if number % 100 in {11, 12, 13}:
-        return f"{number}th"
-    suffixes = {1: "st", 2: "nd", 3: "rd"}
-    return f"{number}{suffixes.get(number % 10, 'th')}"
+def _batch_count(count: int) -> Text:
+    """'3 batches', '1 batch'."""
+    return t("1 batch") if count == 1 else t("{count} batches", count=count)
 
 
-def _expect_batches(ctx: Context, key: str, where: str) -> None:
+def _expect_batches(ctx: Context, key: str, where: Text) -> None:
     pairs = _batch_list(ctx, key)
     expected = ctx.expected(key)
     expect(
         len(pairs) == len(expected),
-        f"{where}, the number of mini-batches is wrong; use only the n_batches full batches",
+        t(
+            "{where}, the number of mini-batches is wrong; use only the n_batches full batches",
+            where=where,
+        ),
         expected=str(len(expected)),
         actual=str(len(pairs)),
     )
     for number, ((x, y), (want_x, want_y)) in enumerate(zip(pairs, expected, strict=True)):
-        label = f"{where}, the {_ordinal(number + 1)} batch's"
-        expect_equal(_ids(x, "x"), want_x, f"{label} x")
-        expect_equal(_ids(y, "y"), want_y, f"{label} y")
+        for value, want, name in ((x, want_x, "x"), (y, want_y, "y")):
+            what = t("{where}, {name} of batch {number}", where=where, name=name, number=number + 1)
+            expect_equal(_ids(value, name), want, what)
 
 
 @check("is a generator that yields (x, y) pairs", gate=True)
@@ -119,7 +121,7 @@ def is_generator(ctx: Context) -> None:
         value.type == "generator",
         "get_batches should be a generator: give out each mini-batch with `yield x, y` "
         "instead of returning",
-        expected="a generator",
+        expected=N_("a generator"),
         actual=value.describe(),
     )
     pairs = _batch_list(ctx, "course")
@@ -135,8 +137,8 @@ def count_and_shapes(ctx: Context) -> None:
         len(pairs) == 3,
         "26 ids make n_batches = 26 // 8 = 3 full batches; drop the 2 left over and slide "
         "seq_length columns at a time",
-        expected="3 batches",
-        actual=f"{len(pairs)} batches",
+        expected=N_("3 batches"),
+        actual=_batch_count(len(pairs)),
     )
     for x, y in pairs:
         expect_shape(x, (2, 4), "x (batch_size, seq_length)")
@@ -149,18 +151,26 @@ def course_targets(ctx: Context) -> None:
     expect(len(pairs) == 3, "the number of batches is wrong; see the check on the count first")
     (x0, y0), _, (x2, y2) = pairs
     facts = (
-        (x0, [[0, 1, 2, 3], [12, 13, 14, 15]], "the first x (each row a contiguous stretch)"),
-        (x2, [[8, 9, 10, 11], [20, 21, 22, 23]], "the last x"),
-        (y0, [[1, 2, 3, 4], [13, 14, 15, 16]], "the first y (x shifted left by one)"),
-        (y2, [[9, 10, 11, 0], [21, 22, 23, 12]], "the last y (its last column wraps to column 0)"),
+        (x0, [[0, 1, 2, 3], [12, 13, 14, 15]], t("the first x (each row a contiguous stretch)")),
+        (x2, [[8, 9, 10, 11], [20, 21, 22, 23]], t("the last x")),
+        (y0, [[1, 2, 3, 4], [13, 14, 15, 16]], t("the first y (x shifted left by one)")),
+        (
+            y2,
+            [[9, 10, 11, 0], [21, 22, 23, 12]],
+            t("the last y (its last column wraps to column 0)"),
+        ),
     )
     for value, wanted, what in facts:
         actual = _ids(value, what)
         expect(
             actual.shape == (2, 4) and np.array_equal(actual, np.array(wanted)),
-            f"{what} is not right",
+            t("{what} is not right", what=what),
             expected=str(wanted),
-            actual=str(actual.tolist()) if actual.size <= 16 else f"shape {actual.shape}",
+            actual=(
+                str(actual.tolist())
+                if actual.size <= 16
+                else t("shape {shape}", shape=str(actual.shape))
+            ),
         )
 
 
@@ -169,8 +179,8 @@ def long_text_shift(ctx: Context) -> None:
     pairs = _batch_list(ctx, "long")
     expect(bool(pairs), "get_batches(encoded, 8, 50) yields no mini-batch")
     x, y = pairs[0]
-    expect_shape(x, (8, 50), "the first x")
-    expect_shape(y, (8, 50), "the first y")
+    expect_shape(x, (8, 50), t("the first x"))
+    expect_shape(y, (8, 50), t("the first y"))
     xs, ys = _ids(x, "x"), _ids(y, "y")
     first = ctx.expected("long")[0][0]
     expect(
@@ -183,8 +193,8 @@ def long_text_shift(ctx: Context) -> None:
 @check("matches the correct batches for other sizes, batch 1 and length-1 windows")
 def random_batches(ctx: Context) -> None:
     for key in BATCH_CASES:
-        _expect_batches(ctx, key, "for another array and other sizes")
-    _expect_batches(ctx, "long", "on a long text")
+        _expect_batches(ctx, key, t("for another array and other sizes"))
+    _expect_batches(ctx, "long", t("on a long text"))
 
 
 @check("x and y are numpy arrays of the input's integer dtype")
@@ -194,14 +204,20 @@ def arrays_keep_dtype(ctx: Context) -> None:
             for value, name in ((x, "x"), (y, "y")):
                 expect(
                     value.type == "ndarray",
-                    f"{name} should be a numpy array (train() calls torch.from_numpy on it)",
+                    t(
+                        "{name} should be a numpy array (train() calls torch.from_numpy on it)",
+                        name=name,
+                    ),
                     expected="numpy.ndarray",
                     actual=value.describe(),
                 )
                 expect(
                     value.dtype == "int64",
-                    f"{name} should keep the integer dtype of arr: character ids are class "
-                    "labels, not floats",
+                    t(
+                        "{name} should keep the integer dtype of arr: character ids are class "
+                        "labels, not floats",
+                        name=name,
+                    ),
                     expected="int64",
                     actual=value.dtype,
                 )
@@ -214,8 +230,8 @@ def short_array(ctx: Context) -> None:
         not pairs,
         "when arr cannot fill one batch_size x seq_length batch, n_batches is 0 and nothing "
         "should be yielded",
-        expected="no batch",
-        actual=f"{len(pairs)} batches",
+        expected=N_("no batch"),
+        actual=_batch_count(len(pairs)),
     )
 
 
@@ -224,7 +240,7 @@ def input_not_mutated(ctx: Context) -> None:
     for key in ("course", "tail", "exact"):
         mutated = ctx.answer(key).raw.get("mutated", [])
         if not isinstance(mutated, list):
-            raise MalformedAnswer("the answer's list of mutated arguments is malformed")
+            raise MalformedAnswer(N_("the answer's list of mutated arguments is malformed"))
         expect(
             0 not in mutated,
             "get_batches changed arr while batching: x and the grid are views of arr, so "
