@@ -13,6 +13,7 @@ from autograder.engine.checks import expect, expect_dtype, expect_shape, expect_
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, on_other_device, target, to_numpy
 from autograder.exercises.word_lm.shared import ASSIGNMENT
+from autograder.i18n import t
 from solutions import word_lm as ref
 
 
@@ -69,7 +70,7 @@ BATCHIFY_HIDDEN = ("random", "exact", "batch_one", "length_one", "one_sample")
 @check("bptt_batchify(torch.arange(23), 2, 3) has shape (3, 2, 3)", gate=True)
 def course_example_shape(ctx: Context) -> None:
     value = ctx.answer("course").value()
-    expect_tensor(value, "the result of bptt_batchify")
+    expect_tensor(value, t("the result of bptt_batchify"))
     expect_shape(value, (3, 2, 3), "bptt_batchify(torch.arange(23), 2, 3)")
 
 
@@ -85,13 +86,13 @@ def course_example_values(ctx: Context) -> None:
 @check("each row continues the same stretch of text from sample to sample")
 def rows_continue(ctx: Context) -> None:
     value = ctx.answer("rows").value()
-    expect_tensor(value, "the result of bptt_batchify")
-    expect_shape(value, (5, 4, 5), "bptt_batchify of 100 tokens with batch 4, length 5")
-    expect_dtype(value, "int64", "the result (the same torch.long as the input)")
+    expect_tensor(value, t("the result of bptt_batchify"))
+    expect_shape(value, (5, 4, 5), t("bptt_batchify of 100 tokens with batch 4, length 5"))
+    expect_dtype(value, "int64", t("the result (the same torch.long as the input)"))
     expect_tensor_equal(
         value,
         ctx.expected("rows"),
-        "the samples (row b of consecutive samples should read one contiguous stretch)",
+        t("the samples (row b of consecutive samples should read one contiguous stretch)"),
     )
 
 
@@ -100,25 +101,27 @@ def random_streams(ctx: Context) -> None:
     for key in BATCHIFY_HIDDEN:
         expected = ctx.expected(key)
         value = ctx.answer(key).value()
-        expect_tensor(value, "the result of bptt_batchify")
+        expect_tensor(value, t("the result of bptt_batchify"))
         expect_shape(value, expected.shape, "(num_sample, batch_size, sequence_length)")
-        expect_tensor_equal(value, expected, "the samples")
+        expect_tensor_equal(value, expected, t("the samples"))
 
 
 @check("the result keeps the input's dtype and device")
 def keeps_dtype_and_device(ctx: Context) -> None:
     for key in BATCHIFY_HIDDEN:
         value = ctx.answer(key).value()
-        expect_tensor(value, "the result of bptt_batchify")
-        expect_dtype(value, "int64", "the result (the same torch.long as the input)")
+        expect_tensor(value, t("the result of bptt_batchify"))
+        expect_dtype(value, "int64", t("the result (the same torch.long as the input)"))
     value = on_other_device(
         ctx,
         "meta",
-        "bptt_batchify fails for a tensor on another device: slice and reshape the tensor "
-        "itself, without going through numpy, lists or new tensors",
-        "the result",
+        t(
+            "bptt_batchify fails for a tensor on another device: slice and reshape the tensor "
+            "itself, without going through numpy, lists or new tensors"
+        ),
+        t("the result"),
     )
-    expect_shape(value, ctx.expected("meta"), "the result for a tensor on another device")
+    expect_shape(value, ctx.expected("meta"), t("the result for a tensor on another device"))
 
 
 @check("the input tensor is left unchanged")

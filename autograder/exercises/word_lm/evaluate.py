@@ -9,6 +9,7 @@ outputs allow (`own_model`), so that a mistake in forward costs only rnn_model_f
 from __future__ import annotations
 
 import ast
+import functools
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ from autograder.exercises.common import state_arrays, target
 from autograder.exercises.word_lm.own_model import own_model_loss, own_model_probe
 from autograder.exercises.word_lm.shared import ASSIGNMENT, reference_model, seed_torch
 from autograder.exercises.word_lm.stand_in import judged_probe, stand_in_probe
+from autograder.i18n import N_, Text, t
 from solutions import word_lm as ref
 
 
@@ -89,14 +91,17 @@ def _mean_loss(ctx: Context, key: str) -> float:
     if value.type == "tensor" and math.prod(value.shape) == 1:
         return float(value.array().reshape(-1)[0])
     raise CheckFailure(
-        "evaluate should return the mean loss as one number (a Python float)",
+        N_("evaluate should return the mean loss as one number (a Python float)"),
         expected="float",
         actual=value.describe(),
     )
 
 
 #: how a failure names the simpler probes that `after` refers to
-CASE_NAMES = {"single": "the loss of a single batch", "memoryless": "the averaging over batches"}
+CASE_NAMES = {
+    "single": t("the loss of a single batch"),
+    "memoryless": t("the averaging over batches"),
+}
 
 
 def _target(ctx: Context, key: str) -> float:
@@ -111,7 +116,9 @@ def _loss_is_right(ctx: Context, key: str) -> bool:
     return math.isfinite(actual) and abs(actual - expected) <= 1e-4 + 1e-5 * abs(expected)
 
 
-def _expect_loss(ctx: Context, key: str, rationale: str, *, after: tuple[str, ...] = ()) -> None:
+def _expect_loss(
+    ctx: Context, key: str, rationale: Text | str, *, after: tuple[str, ...] = ()
+) -> None:
     """The mean loss matches the reference's; `after` names probes whose own errors come first.
 
     When one of those is already wrong the failure says so instead of blaming this check's
@@ -122,15 +129,19 @@ def _expect_loss(ctx: Context, key: str, rationale: str, *, after: tuple[str, ..
     if abs(actual - expected) <= 1e-4 + 1e-5 * abs(expected):
         return
     if not all(_loss_is_right(ctx, earlier) for earlier in after):
-        rationale = (
+        cases = functools.reduce(
+            lambda first, second: t("{first} or {second}", first=first, second=second),
+            (CASE_NAMES[earlier] for earlier in after),
+        )
+        rationale = t(
             "the mean loss over several batches differs from the correct one, but so does a "
-            "simpler case (" + " or ".join(CASE_NAMES[earlier] for earlier in after) + "): fix "
-            "that first"
+            "simpler case ({cases}): fix that first",
+            cases=cases,
         )
     raise CheckFailure(
         rationale,
-        expected="the mean of the per-batch losses, to within 1e-4",
-        actual=f"off by {abs(actual - expected):.3g}",
+        expected=N_("the mean of the per-batch losses, to within 1e-4"),
+        actual=t("off by {difference:.3g}", difference=abs(actual - expected)),
     )
 
 
@@ -143,15 +154,17 @@ def returns_a_number(ctx: Context) -> None:
 def untrained_loss_near_log_vocab(ctx: Context) -> None:
     own = own_model_loss(ctx, "course")
     if own is None or abs(own - math.log(20)) >= 0.1:  # forward's mistake, not evaluate's
-        _expect_loss(ctx, "course", "the mean loss differs from the one a correct evaluate gets")
+        _expect_loss(
+            ctx, "course", N_("the mean loss differs from the one a correct evaluate gets")
+        )
         return
     loss = _mean_loss(ctx, "course")
     expect(
         math.isfinite(loss) and abs(loss - math.log(20)) < 0.1,
         "an untrained model predicts nearly uniformly, so the mean loss should be near "
         "ln(vocab_size); check the loss and the averaging",
-        expected=f"about {math.log(20):.3f}",
-        actual=f"{loss:.3f}",
+        expected=t("about {loss:.3f}", loss=math.log(20)),
+        actual=str(round(loss, 3)),
     )
 
 
@@ -162,13 +175,15 @@ def without_graph(ctx: Context) -> None:
         not value.meta.get("requires_grad"),
         "the returned loss is attached to a computation graph: evaluate under torch.no_grad() "
         "and return a plain number",
-        actual="a tensor that requires grad",
+        actual=N_("a tensor that requires grad"),
     )
     definitions = ctx.definitions("evaluate")
     if definitions and not _turns_off_gradients(definitions[-1]):
         raise CheckFailure(
-            "evaluate builds a computation graph for every batch: run the loop inside "
-            "`with torch.no_grad():`"
+            N_(
+                "evaluate builds a computation graph for every batch: run the loop inside "
+                "`with torch.no_grad():`"
+            )
         )
 
 
@@ -195,9 +210,11 @@ def loss_of_one_batch(ctx: Context) -> None:
     _expect_loss(
         ctx,
         "single",
-        "for a single batch the loss differs from the one train computes: the output at "
-        "position t is scored against the word at t+1, with the vocabulary as nll_loss's class "
-        "dimension",
+        N_(
+            "for a single batch the loss differs from the one train computes: the output at "
+            "position t is scored against the word at t+1, with the vocabulary as nll_loss's "
+            "class dimension"
+        ),
     )
 
 
@@ -208,8 +225,8 @@ def switches_to_eval_mode(ctx: Context) -> None:
         math.isfinite(in_train) and abs(in_train - in_eval) <= 1e-6 * max(1.0, abs(in_eval)),
         "the result depends on the mode the model arrives in: dropout is still on during "
         "evaluation; put the model in eval mode before the loop",
-        expected="the same loss for a model handed over in training or in eval mode",
-        actual=f"they differ by {abs(in_train - in_eval):.3g}",
+        expected=N_("the same loss for a model handed over in training or in eval mode"),
+        actual=t("they differ by {difference:.3g}", difference=abs(in_train - in_eval)),
     )
 
 
@@ -218,8 +235,10 @@ def mean_over_batches(ctx: Context) -> None:
     _expect_loss(
         ctx,
         "memoryless",
-        "over several batches the result is not the mean of the per-batch losses: add up each "
-        "batch's loss and divide by the number of batches",
+        N_(
+            "over several batches the result is not the mean of the per-batch losses: add up "
+            "each batch's loss and divide by the number of batches"
+        ),
         after=("single",),
     )
 
@@ -230,9 +249,11 @@ def state_carried_across_batches(ctx: Context) -> None:
         _expect_loss(
             ctx,
             key,
-            "the loss differs where the recurrent state matters: create the state once with "
-            "model.init_hidden(data.shape[1]) before the loop and pass the state each batch "
-            "returns on to the next batch",
+            N_(
+                "the loss differs where the recurrent state matters: create the state once with "
+                "model.init_hidden(data.shape[1]) before the loop and pass the state each batch "
+                "returns on to the next batch"
+            ),
             after=("single", "memoryless"),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.exercises.word_lm.shared import ASSIGNMENT
+from autograder.i18n import N_
 from autograder.training import data
 from autograder.training.exercise import make_exercise
 from autograder.training.spec import TrainingMistake, TrainingSpec
@@ -23,7 +24,7 @@ def _prepare(data_dir: Path, **options: int) -> data.Prepared:
 SPEC = TrainingSpec(
     id="word_lm_training",
     assignment=ASSIGNMENT,
-    title="RNNModel learns a word-level language model of WikiText-2",
+    title=N_("RNNModel learns a word-level language model of WikiText-2"),
     recipe="word_lm",
     metric="perplexity",
     module="word_lm",
@@ -74,12 +75,16 @@ SPEC = TrainingSpec(
         ),
     ),
     causes=(
-        "forward does not end with F.log_softmax(..., dim=-1) over the vocabulary;",
-        "bptt_batchify does not reshape to (batch_size, -1, sequence_length) before swapping the "
-        "first two axes, so a sample's words are not consecutive text;",
-        "the recurrent layer's output is not what the projection reads (for example the "
-        "embedding or the final state instead);",
-        "prev_hidden is not passed to the recurrent layer, or the new state is not returned.",
+        N_("forward does not end with F.log_softmax(..., dim=-1) over the vocabulary;"),
+        N_(
+            "bptt_batchify does not reshape to (batch_size, -1, sequence_length) before "
+            "swapping the first two axes, so a sample's words are not consecutive text;"
+        ),
+        N_(
+            "the recurrent layer's output is not what the projection reads (for example the "
+            "embedding or the final state instead);"
+        ),
+        N_("prev_hidden is not passed to the recurrent layer, or the new state is not returned."),
     ),
     half_outputs=True,
     depends_on=("rnn_model_forward", "bptt_batchify"),
