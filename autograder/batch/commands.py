@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from autograder.batch import exports
+from autograder.batch.report import gather
+from autograder.batch.report_page import write_report
 from autograder.batch.runner import DB_NAME, BatchInterrupted, BatchSummary, run_batch
 from autograder.batch.store import Store
 from autograder.config import Course
@@ -62,6 +64,7 @@ def grade_batch(
     store = Store(out / DB_NAME)
     try:
         written = exports.write_all(store, course, assignment, out, allow_incomplete)
+        report = write_report(gather(store, course, assignment), out)
         print_gradebook(written.table, course, assignment, console)
         if timings:
             stored = [store.submission_result(s.source) for s in store.submissions()]
@@ -78,6 +81,7 @@ def grade_batch(
         console.print(f"changed: {student} {exercise}: {before:g} -> {after:g}", highlight=False)
     if regrade and not summary.changes:
         console.print("no score changed")
+    console.print(f"report for TAs and instructors: {escape(str(report))}", highlight=False)
 
 
 def interrupted(stop: KeyboardInterrupt, out: Path) -> str:
@@ -103,10 +107,12 @@ def export_run(course: Course, out: Path, console: Console, allow_incomplete: bo
         if assignment is None:
             raise GraderError(f"{out}: the run records no assignment")
         written = exports.write_all(store, course, assignment, out, allow_incomplete)
+        report = write_report(gather(store, course, assignment), out)
     finally:
         store.close()
-    console.print(f"wrote {len(written.files)} files in {out}")
+    console.print(f"wrote {len(written.files) + 1} files in {out}")
     _say(console, written.notes())
+    console.print(f"report for TAs and instructors: {escape(str(report))}", highlight=False)
 
 
 def rerun_lines(summary: BatchSummary) -> list[str]:
