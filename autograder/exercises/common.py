@@ -17,6 +17,7 @@ from autograder.engine.checks import (
     expect_tensor,
 )
 from autograder.engine.exercise import Context, Plan
+from autograder.i18n import N_, Text, t
 
 BUILTIN_RECURRENT = {"RNN", "RNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"}
 
@@ -87,27 +88,27 @@ def reference_grads(module: torch.nn.Module) -> dict[str, np.ndarray]:
     }
 
 
-def tensor_value(value: Value, what: str) -> np.ndarray:
+def tensor_value(value: Value, what: Text | str) -> np.ndarray:
     expect_tensor(value, what)
     return value.array()
 
 
 def expect_tensor_close(
-    value: Value, expected: np.ndarray, what: str, *, rtol: float = 1e-4, atol: float = 1e-5
+    value: Value, expected: np.ndarray, what: Text | str, *, rtol: float = 1e-4, atol: float = 1e-5
 ) -> None:
     expect_tensor(value, what)
     expect_shape(value, expected.shape, what)
     expect_close(value.array(), expected, what, rtol=rtol, atol=atol)
 
 
-def expect_tensor_equal(value: Value, expected: np.ndarray, what: str) -> None:
+def expect_tensor_equal(value: Value, expected: np.ndarray, what: Text | str) -> None:
     expect_tensor(value, what)
     expect_shape(value, expected.shape, what)
     expect_equal(value.array(), expected, what)
 
 
 def expect_grads_close(
-    ctx: Context, probe: str, expected_key: str, what: str, *, atol: float = 1e-4
+    ctx: Context, probe: str, expected_key: str, what: Text | str, *, atol: float = 1e-4
 ) -> None:
     """Parameter gradients match the reference's, matched through the weight mapping."""
     answer = ctx.answer(probe)
@@ -118,10 +119,15 @@ def expect_grads_close(
     for name, reference in expected.items():
         if name not in by_reference:
             raise CheckFailure(
-                f"{what}: the parameter matching '{name}' received no gradient "
-                "(is it used in forward, and is the graph kept?)"
+                t(
+                    "{what}: the parameter matching '{name}' received no gradient "
+                    "(is it used in forward, and is the graph kept?)",
+                    what=what,
+                    name=name,
+                )
             )
-        expect_close(by_reference[name].array(), reference, f"{what} of '{name}'", atol=atol)
+        of_name = t("{what} of '{name}'", what=what, name=name)
+        expect_close(by_reference[name].array(), reference, of_name, atol=atol)
 
 
 def expect_weights_mapped(ctx: Context, probe: str, expected: list[str]) -> None:
@@ -131,8 +137,8 @@ def expect_weights_mapped(ctx: Context, probe: str, expected: list[str]) -> None
     expect(
         not missing,
         "the layers do not match the ones the exercise defines",
-        expected="parameters named and shaped as in the given __init__",
-        actual="no counterpart for " + ", ".join(missing),
+        expected=N_("parameters named and shaped as in the given __init__"),
+        actual=t("no counterpart for {names}", names=", ".join(missing)),
     )
 
 
@@ -140,7 +146,7 @@ def module_types(ctx: Context, probe: str) -> list[str]:
     return [type_name for _, type_name in ctx.answer(probe).raw.get("modules", [])]
 
 
-def on_other_device(ctx: Context, probe: str, failure: str, what: str) -> Value:
+def on_other_device(ctx: Context, probe: str, failure: Text | str, what: Text | str) -> Value:
     """The first step's result of a probe run on the "meta" device, which must stay there.
 
     `failure` says what to fix when the student's code cannot run off the CPU at all.
@@ -152,8 +158,8 @@ def on_other_device(ctx: Context, probe: str, failure: str, what: str) -> Value:
     value = answer.step(0)
     expect(
         value.device == "meta",
-        f"{what} should stay on the input's device",
-        expected="the input's device",
+        t("{what} should stay on the input's device", what=what),
+        expected=N_("the input's device"),
         actual=value.device,
     )
     return value

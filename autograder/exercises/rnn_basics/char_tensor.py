@@ -12,6 +12,7 @@ from autograder.engine.checks import expect_dtype, expect_shape, expect_tensor
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, to_numpy
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, PRINTABLE, call
+from autograder.i18n import t
 from solutions.rnn_basics import shakespeare
 
 
@@ -30,7 +31,7 @@ def _char_tensor_plan(rng: np.random.Generator) -> Plan:
 def char_returns_long(ctx: Context) -> None:
     value = ctx.answer("course").value()
     expect_tensor(value, "char_tensor('a0A \\n')")
-    expect_dtype(value, "int64", "the index tensor (torch.long)")
+    expect_dtype(value, "int64", t("the index tensor (torch.long)"))
     expect_shape(value, (5,), "char_tensor('a0A \\n')")
 
 
@@ -39,7 +40,7 @@ def char_course_example(ctx: Context) -> None:
     expect_tensor_equal(
         ctx.answer("course").value(),
         ctx.expected("course"),
-        "the indices of 'a0A \\n' in all_characters",
+        t("the indices of 'a0A \\n' in all_characters"),
     )
 
 
@@ -47,7 +48,7 @@ def char_course_example(ctx: Context) -> None:
 def char_random_strings(ctx: Context) -> None:
     for key in ("all", "random0", "random1"):
         expect_tensor_equal(
-            ctx.answer(key).value(), ctx.expected(key), "the indices in all_characters"
+            ctx.answer(key).value(), ctx.expected(key), t("the indices in all_characters")
         )
 
 

@@ -14,6 +14,7 @@ from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_close, target, to_numpy
 from autograder.exercises.rnn_basics import shared
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, call, items
+from autograder.i18n import N_, t
 from solutions.rnn_basics import api
 
 
@@ -63,14 +64,14 @@ def _embedded(ctx: Context, key: str) -> tuple[Value, Value]:
 )
 def embed_batch_returns_pair(ctx: Context) -> None:
     _, emb = _embedded(ctx, "lookup")
-    expect_shape(emb, (2, 3, 4), "batch_emb for a (2, 3) batch and embedding_size 4")
+    expect_shape(emb, (2, 3, 4), t("batch_emb for a (2, 3) batch and embedding_size 4"))
     expect_dtype(emb, "float32", "batch_emb")
 
 
 @check("embedding_size defaults to 256")
 def embed_batch_default_size(ctx: Context) -> None:
     _, emb = _embedded(ctx, "default")
-    expect_shape(emb, (10, 20, 256), "batch_emb without an embedding_size")
+    expect_shape(emb, (10, 20, 256), t("batch_emb without an embedding_size"))
 
 
 @check("each position holds the table row of its id (same id, same vector)")
@@ -113,7 +114,7 @@ def embed_batch_device(ctx: Context) -> None:
     expect(
         emb.device == "meta",
         "batch_emb should be on the batch's device: move the new nn.Embedding there",
-        expected="the batch's device",
+        expected=N_("the batch's device"),
         actual=emb.device,
     )
 

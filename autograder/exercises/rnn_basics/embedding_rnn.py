@@ -24,6 +24,7 @@ from autograder.exercises.common import (
     to_numpy,
 )
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, items, seed
+from autograder.i18n import N_, t
 from solutions.rnn_basics import shakespeare
 
 
@@ -58,11 +59,11 @@ def _embedding_rnn_plan(rng: np.random.Generator) -> Plan:
             specs = [
                 {
                     "args": [
-                        plan.array(f"{key}.c{t}", c.astype(np.int64)),
-                        plan.array(f"{key}.h{t}", h),
+                        plan.array(f"{key}.c{i}", c.astype(np.int64)),
+                        plan.array(f"{key}.h{i}", h),
                     ]
                 }
-                for t, (c, h) in enumerate(calls)
+                for i, (c, h) in enumerate(calls)
             ]
             module_probe(plan, key, "RNN", args, model, specs, arity=4)
             plan.expected[key] = [
@@ -73,10 +74,10 @@ def _embedding_rnn_plan(rng: np.random.Generator) -> Plan:
         chars = rng.integers(inputs, size=steps)
         h0 = rng.standard_normal((layers, 1, hidden)).astype(np.float32)
         specs = []
-        for t, char in enumerate(chars):
-            shaped = np.array(char if t % 2 == 0 else [char], np.int64)
-            state = plan.array(f"{key}.h0", h0) if t == 0 else {"step": t - 1, "path": [1]}
-            specs.append({"args": [plan.array(f"{key}.c{t}", shaped), state]})
+        for i, char in enumerate(chars):
+            shaped = np.array(char if i % 2 == 0 else [char], np.int64)
+            state = plan.array(f"{key}.h0", h0) if i == 0 else {"step": i - 1, "path": [1]}
+            specs.append({"args": [plan.array(f"{key}.c{i}", shaped), state]})
         logit_weights = cotangent(plan, f"{key}.cot", (1, outputs), rng)
         module_probe(
             plan,
@@ -89,8 +90,8 @@ def _embedding_rnn_plan(rng: np.random.Generator) -> Plan:
             arity=4,
         )
         state, results = torch.from_numpy(h0), []
-        for t, char in enumerate(chars):
-            shaped = torch.tensor(int(char) if t % 2 == 0 else [int(char)])
+        for i, char in enumerate(chars):
+            shaped = torch.tensor(int(char) if i % 2 == 0 else [int(char)])
             logits, state = model(shaped, state)
             results.append((logits, state))
         (logits * torch.from_numpy(plan.arrays[logit_weights])).sum().backward()
@@ -124,9 +125,9 @@ def _embedding_rnn_plan(rng: np.random.Generator) -> Plan:
 def embed_returns_pair(ctx: Context) -> None:
     logits, hidden = items(ctx.answer("course").step(0), 2, "forward")
     expect_tensor(logits, "logits")
-    expect_shape(logits, (1, 100), "logits of RNN(100, 70, 100, 100, num_layers=2)")
+    expect_shape(logits, (1, 100), t("logits of RNN(100, 70, 100, 100, num_layers=2)"))
     expect_tensor(hidden, "hidden")
-    expect_shape(hidden, (2, 1, 100), "hidden of RNN(100, 70, 100, 100, num_layers=2)")
+    expect_shape(hidden, (2, 1, 100), t("hidden of RNN(100, 70, 100, 100, num_layers=2)"))
 
 
 @check(
@@ -156,7 +157,9 @@ def embed_layers(ctx: Context) -> None:
         "the layer sizes do not match RNN(100, 70, 100, 100, num_layers=2): the table is "
         "(input_size, embedding_size) and nn.RNN takes embedding_size to hidden_size with "
         "num_layers layers",
-        actual="wrong or missing: " + ", ".join(wrong) if wrong else "extra layers",
+        actual=t("wrong or missing: {names}", names=", ".join(wrong))
+        if wrong
+        else N_("extra layers"),
     )
 
 
@@ -176,7 +179,7 @@ def embed_scalar_or_vector(ctx: Context) -> None:
     expect_tensor_close(
         ctx.answer("course").step(1).item(0),
         first.array(),
-        "the logits for torch.tensor([c]) compared with torch.tensor(c)",
+        t("the logits for torch.tensor([c]) compared with torch.tensor(c)"),
     )
 
 
@@ -194,23 +197,24 @@ def embed_hidden_used(ctx: Context) -> None:
 @check("logits match the reference for the same weights (1 to 3 layers)")
 def embed_logits_match(ctx: Context) -> None:
     for key in ("course", "small", "deep"):
-        for t, (logits, _) in enumerate(ctx.expected(key)):
-            got = items(ctx.answer(key).step(t), 2, "forward")[0]
-            expect_tensor_close(got, logits, f"the logits of call {t + 1}")
+        for number, (logits, _) in enumerate(ctx.expected(key)):
+            got = items(ctx.answer(key).step(number), 2, "forward")[0]
+            expect_tensor_close(got, logits, t("the logits of call {number}", number=number + 1))
 
 
 @check("the hidden state is carried from one character to the next as in the reference")
 def embed_hidden_carried(ctx: Context) -> None:
     for key in ("small", "deep"):
-        for t, (_, hidden) in enumerate(ctx.expected(key)):
-            got = items(ctx.answer(key).step(t), 2, "forward")[1]
-            expect_tensor_close(got, hidden, f"the hidden state after character {t + 1}")
+        for step, (_, hidden) in enumerate(ctx.expected(key)):
+            got = items(ctx.answer(key).step(step), 2, "forward")[1]
+            after = t("the hidden state after character {number}", number=step + 1)
+            expect_tensor_close(got, hidden, after)
 
 
 @check("gradients reach the embedding, the RNN and the decoder as in the reference")
 def embed_gradients(ctx: Context) -> None:
     for key in ("small", "deep"):
-        expect_grads_close(ctx, key, f"{key}.grads", "the gradient")
+        expect_grads_close(ctx, key, f"{key}.grads", t("the gradient"))
 
 
 @check("works when the model, the character and the state live on another device")
@@ -218,16 +222,18 @@ def embed_follows_device(ctx: Context) -> None:
     answer = ctx.answer("meta")
     if not answer.raw.get("ok"):
         raise CheckFailure(
-            "forward fails when the model and its inputs are on another device (as on a GPU): "
-            "pass the given tensors to the layers (input.view(1, 1) keeps their device) rather "
-            "than building new ones, which land on the CPU",
+            N_(
+                "forward fails when the model and its inputs are on another device (as on a "
+                "GPU): pass the given tensors to the layers (input.view(1, 1) keeps their "
+                "device) rather than building new ones, which land on the CPU"
+            ),
             actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
         )
     for value in items(answer.step(0), 2, "forward"):
         expect(
             value.type == "tensor" and value.device == "meta",
             "the logits and hidden should stay on the device of the model and its inputs",
-            expected="the inputs' device",
+            expected=N_("the inputs' device"),
             actual=value.describe(),
         )
 
@@ -235,7 +241,7 @@ def embed_follows_device(ctx: Context) -> None:
 EXERCISE = Exercise(
     "embedding_rnn",
     ASSIGNMENT,
-    "RNN with nn.Embedding and nn.RNN (one character per call)",
+    N_("RNN with nn.Embedding and nn.RNN (one character per call)"),
     _embedding_rnn_plan,
     (
         embed_returns_pair,

@@ -23,6 +23,7 @@ from autograder.exercises.rnn_basics.shared import (
     off_cpu_result,
     tensor_items,
 )
+from autograder.i18n import N_, t
 
 LSTM_CASES: dict[str, Case] = {
     "layers": ({"input_size": 8, "hidden_size": 16, "num_layers": 3, "bidirectional": True}, 2, 4),
@@ -49,7 +50,7 @@ def _lstm_forward_plan(rng: np.random.Generator) -> Plan:
 
 def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
     states, pair = items(ctx.answer(key).value(), 2, "lstm_forward")
-    h_n, c_n = items(pair, 2, "the second value of lstm_forward, (h_n, c_n),")
+    h_n, c_n = items(pair, 2, t("the second value of lstm_forward, (h_n, c_n),"))
     for value, what in ((states, "hidden_states"), (h_n, "h_n"), (c_n, "c_n")):
         expect_tensor(value, what)
     return states, h_n, c_n
@@ -62,7 +63,7 @@ def _lstm_result(ctx: Context, key: str) -> tuple[Value, Value, Value]:
 def lstm_course_shapes(ctx: Context) -> None:
     states, h_n, c_n = _lstm_result(ctx, "course")
     expect_shape(
-        states, (20, 10, 512), "hidden_states (L, B, hidden_size); swap the batch and time axes"
+        states, (20, 10, 512), t("hidden_states (L, B, hidden_size); swap the batch and time axes")
     )
     expect_shape(h_n, (1, 10, 512), "h_n")
     expect_shape(c_n, (1, 10, 512), "c_n")
@@ -72,7 +73,7 @@ def lstm_course_shapes(ctx: Context) -> None:
 def lstm_course_facts(ctx: Context) -> None:
     states, h_n, c_n = _lstm_result(ctx, "course")
     expect_close(
-        h_n.array()[0], states.array()[-1], "h_n compared with the last step of hidden_states"
+        h_n.array()[0], states.array()[-1], t("h_n compared with the last step of hidden_states")
     )
     expect(
         not np.allclose(h_n.array(), c_n.array()),
@@ -89,10 +90,13 @@ def lstm_layers_and_directions(ctx: Context) -> None:
         expect_shape(
             value,
             (6, 2, 16),
-            f"{what} of a 3-layer bidirectional layer; size h_0 and c_0 from the layer's "
-            "num_layers, bidirectional and hidden_size",
+            t(
+                "{what} of a 3-layer bidirectional layer; size h_0 and c_0 from the layer's "
+                "num_layers, bidirectional and hidden_size",
+                what=what,
+            ),
         )
-    expect_shape(states, (4, 2, 32), "hidden_states of a bidirectional layer (2 * hidden_size)")
+    expect_shape(states, (4, 2, 32), t("hidden_states of a bidirectional layer (2 * hidden_size)"))
 
 
 @check("hidden_states and h_n equal the reference for stacked, bidirectional, bias-free layers")
@@ -101,8 +105,8 @@ def lstm_values(ctx: Context) -> None:
         what = ctx.expected(f"{key}.what")
         expected_states, (expected_h, _) = ctx.expected(key)
         states, h_n, _ = _lstm_result(ctx, key)
-        expect_tensor_close(states, expected_states, f"hidden_states for {what}")
-        expect_tensor_close(h_n, expected_h, f"h_n for {what}")
+        expect_tensor_close(states, expected_states, t("hidden_states for {layer}", layer=what))
+        expect_tensor_close(h_n, expected_h, t("h_n for {layer}", layer=what))
 
 
 @check("c_n equals the reference's cell state (the cell state starts from zeros too)")
@@ -110,7 +114,8 @@ def lstm_cell_state(ctx: Context) -> None:
     for key in LSTM_CASES:
         _, (_, expected_c) = ctx.expected(key)
         _, _, c_n = _lstm_result(ctx, key)
-        expect_tensor_close(c_n, expected_c, f"c_n for {ctx.expected(f'{key}.what')}")
+        layer = ctx.expected(f"{key}.what")
+        expect_tensor_close(c_n, expected_c, t("c_n for {layer}", layer=layer))
 
 
 @check("hidden_states, h_n and c_n stay connected to the layer's weights")
@@ -122,13 +127,16 @@ def lstm_keeps_graph(ctx: Context) -> None:
 @check("h_0 and c_0 are created on the batch's device (the layer may live on a GPU)")
 def lstm_device(ctx: Context) -> None:
     values = tensor_items(
-        off_cpu_result(ctx, "meta", "lstm_forward", "layers"), "lstm_forward's results"
+        off_cpu_result(ctx, "meta", "lstm_forward", "layers"),
+        t("the results of {function}", function="lstm_forward"),
     )
     expect_on_device(values, "lstm_forward")
     expect(
         [value.shape for value in values] == [(4, 3, 10), (4, 3, 5), (4, 3, 5)],
         "on another device the results should have the same shapes as on the CPU",
-        expected="hidden_states (L, B, num_dirs * H), h_n and c_n (num_layers * num_dirs, B, H)",
+        expected=N_(
+            "hidden_states (L, B, num_dirs * H), h_n and c_n (num_layers * num_dirs, B, H)"
+        ),
         actual=", ".join(str(value.shape) for value in values),
     )
 

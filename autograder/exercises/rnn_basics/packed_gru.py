@@ -30,6 +30,7 @@ from autograder.exercises.rnn_basics.shared import (
     off_cpu_result,
     stock_layer,
 )
+from autograder.i18n import N_, t
 from solutions.rnn_basics import api
 
 
@@ -167,13 +168,19 @@ def _expect_skips_padding(ctx: Context, key: str) -> None:
         expect_close(
             top[0, row],
             values[n - 1, row, :hidden],
-            "the top layer's forward state in h_n compared with the output at the last real token",
+            t(
+                "the top layer's forward state in h_n compared with the output at the last "
+                "real token"
+            ),
         )
         if dirs == 2:
             expect_close(
                 top[1, row],
                 values[0, row, hidden:],
-                "the top layer's backward state in h_n compared with the output at the first token",
+                t(
+                    "the top layer's backward state in h_n compared with the output at the "
+                    "first token"
+                ),
             )
 
 
@@ -181,9 +188,9 @@ def _expect_packed_values(ctx: Context, key: str) -> None:
     what = ctx.expected(f"{key}.what")
     expected_outputs, expected_lens, expected_h_n = ctx.expected(key)
     outputs, lens, h_n = _expect_packed_shapes(ctx, key)
-    expect_tensor_close(h_n, expected_h_n, f"h_n for {what}")
-    expect_tensor_close(outputs, expected_outputs, f"outputs for {what}")
-    expect_tensor_equal(lens, expected_lens, f"outputs_lens for {what}")
+    expect_tensor_close(h_n, expected_h_n, t("h_n for {layer}", layer=what))
+    expect_tensor_close(outputs, expected_outputs, t("outputs for {layer}", layer=what))
+    expect_tensor_equal(lens, expected_lens, t("outputs_lens for {layer}", layer=what))
 
 
 @check(
@@ -225,15 +232,21 @@ def packed_train_mode(ctx: Context) -> None:
     expect_close(
         h_n.array()[:2],
         expected_h_n[:2],
-        "the first layer's last states (dropout never touches them) for "
-        + ctx.expected("train.what"),
+        t(
+            "the first layer's last states (dropout never touches them) for {layer}",
+            layer=ctx.expected("train.what"),
+        ),
     )
     _, _, eval_h_n = ctx.expected("train.eval")
     expect(
         not np.allclose(h_n.array()[2:], eval_h_n[2:], rtol=1e-4, atol=1e-5),
-        "a layer in training mode gave the top layer's states of eval mode, so its dropout "
-        "between layers never acted: leave the layer in the mode it is given (no gru.eval() or "
-        "gru.train() inside packed_gru_forward)",
+        t(
+            "a layer in training mode gave the top layer's states of eval mode, so its dropout "
+            "between layers never acted: leave the layer in the mode it is given (no "
+            "{layer}.eval() or {layer}.train() inside {function})",
+            layer="gru",
+            function="packed_gru_forward",
+        ),
     )
 
 
@@ -256,8 +269,8 @@ def packed_device(ctx: Context) -> None:
     expect(
         outputs.shape == (5, 4, 32) and h_n.shape == (4, 4, 16),
         "on another device the results should have the same shapes as on the CPU",
-        expected="outputs (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)",
-        actual=f"{outputs.shape} and {h_n.shape}",
+        expected=N_("outputs (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)"),
+        actual=t("{outputs} and {h_n}", outputs=str(outputs.shape), h_n=str(h_n.shape)),
     )
 
 

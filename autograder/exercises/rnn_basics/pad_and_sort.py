@@ -12,6 +12,7 @@ from autograder.engine.checks import Value, expect, expect_dtype, expect_shape, 
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, to_numpy
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, call, items
+from autograder.i18n import Text, t
 from solutions.rnn_basics import api
 
 
@@ -39,15 +40,16 @@ def _padded(ctx: Context, key: str) -> tuple[Value, Value]:
     batch, lens = items(ctx.answer(key).value(), 2, "pad_and_sort")
     for value, what in ((batch, "batch"), (lens, "batch_lens")):
         expect_tensor(value, what)
-        expect_dtype(value, "int64", f"{what} (torch.long)")
+        expect_dtype(value, "int64", t("{what} (torch.long)", what=what))
     return batch, lens
 
 
-def _expect_padded(ctx: Context, key: str, what: str) -> None:
+def _expect_padded(ctx: Context, key: str, case: Text | str) -> None:
+    """batch_lens and the padded batch of probe `key` are the reference's; `case` names it."""
     batch, lens = _padded(ctx, key)
     expected_batch, expected_lens = ctx.expected(key)
-    expect_tensor_equal(lens, expected_lens, f"batch_lens {what}")
-    expect_tensor_equal(batch, expected_batch, f"the padded batch {what}")
+    expect_tensor_equal(lens, expected_lens, t("batch_lens {case}", case=case))
+    expect_tensor_equal(batch, expected_batch, t("the padded batch {case}", case=case))
 
 
 @check("returns (batch, batch_lens) as torch.long tensors", gate=True)
@@ -59,31 +61,31 @@ def pad_returns_pair(ctx: Context) -> None:
     "[[5, 6], [7], [8, 9, 10]] becomes [[8, 9, 10], [5, 6, 0], [7, 0, 0]], lengths [3, 2, 1]",
 )
 def pad_small_example(ctx: Context) -> None:
-    _expect_padded(ctx, "small", "of the small example")
+    _expect_padded(ctx, "small", t("of the small example"))
 
 
 @check("equal lengths keep their order and the padding uses pad_id")
 def pad_ties_and_pad_id(ctx: Context) -> None:
-    _expect_padded(ctx, "ties", "(rows of equal length keep their order; fill with pad_id)")
+    _expect_padded(ctx, "ties", t("(rows of equal length keep their order; fill with pad_id)"))
 
 
 @check("the course data gives (10, 20) and lengths 20, 18, 18, 17, 15, 10, 8, 6, 6, 5")
 def pad_course_data(ctx: Context) -> None:
     batch, lens = _padded(ctx, "course")
     expect_shape(batch, (10, 20), "batch")
-    expect_tensor_equal(lens, ctx.expected("course")[1], "batch_lens (longest first)")
+    expect_tensor_equal(lens, ctx.expected("course")[1], t("batch_lens (longest first)"))
 
 
 @check("random batches with ties and other pad ids are padded and sorted exactly")
 def pad_random_batches(ctx: Context) -> None:
     for key in ("random0", "random1", "course"):
-        _expect_padded(ctx, key, "of a random batch")
+        _expect_padded(ctx, key, t("of a random batch"))
 
 
 @check("one sequence, and sequences all of one length, are handled")
 def pad_edge_cases(ctx: Context) -> None:
-    _expect_padded(ctx, "single", "of a single sequence")
-    _expect_padded(ctx, "equal", "of sequences that all have the same length")
+    _expect_padded(ctx, "single", t("of a single sequence"))
+    _expect_padded(ctx, "equal", t("of sequences that all have the same length"))
 
 
 @check("the given list of sequences is left unchanged")

@@ -21,6 +21,7 @@ from autograder.exercises.common import (
     to_numpy,
 )
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, items, seed
+from autograder.i18n import N_, t
 from solutions.rnn_basics import scratch
 
 
@@ -64,9 +65,9 @@ def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
         xs = rng.standard_normal((steps, batch, inputs)).astype(np.float32)
         h0 = rng.standard_normal((batch, hidden)).astype(np.float32)
         specs = []
-        for t in range(steps):
-            state = plan.array(f"{key}.h0", h0) if t == 0 else {"step": t - 1, "path": [1]}
-            specs.append({"args": [plan.array(f"{key}.x{t}", xs[t]), state]})
+        for i in range(steps):
+            state = plan.array(f"{key}.h0", h0) if i == 0 else {"step": i - 1, "path": [1]}
+            specs.append({"args": [plan.array(f"{key}.x{i}", xs[i]), state]})
         if key == "batch":  # the first step again: the given state counts, not the last one
             specs.append({"args": [{"array": "batch.x0"}, {"array": "batch.h0"}]})
         out_weights = cotangent(plan, f"{key}.cot_out", (batch, outputs), rng)
@@ -85,8 +86,8 @@ def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
             arity=3,
         )
         state, results = torch.from_numpy(h0), []
-        for t in range(steps):
-            output, state = model(torch.from_numpy(xs[t]), state)
+        for i in range(steps):
+            output, state = model(torch.from_numpy(xs[i]), state)
             results.append((output, state))
         loss = (output * torch.from_numpy(plan.arrays[out_weights])).sum()
         loss = loss + (state * torch.from_numpy(plan.arrays[hid_weights])).sum()
@@ -113,17 +114,17 @@ def _rnn_cell_plan(rng: np.random.Generator) -> Plan:
 def cell_returns_pair(ctx: Context) -> None:
     output, hidden = items(ctx.answer("course").step(0), 2, "forward")
     expect_tensor(output, "output")
-    expect_shape(output, (1, 1), "output (1, output_size); make it with i2o")
-    expect_tensor(hidden, "the new hidden state")
-    expect_shape(hidden, (1, 2), "the new hidden state (1, hidden_size)")
+    expect_shape(output, (1, 1), t("output (1, output_size); make it with i2o"))
+    expect_tensor(hidden, t("the new hidden state"))
+    expect_shape(hidden, (1, 2), t("the new hidden state (1, hidden_size)"))
 
 
 @check("init_hidden() gives float32 zeros of shape (1, hidden_size)")
 def cell_init_hidden_zeros(ctx: Context) -> None:
     value = ctx.answer("init").step(0)
     expect_tensor(value, "init_hidden()")
-    expect_shape(value, (1, 16), "init_hidden() of RNN(35, 16, 35)")
-    expect_dtype(value, "float32", "init_hidden() (the weights' dtype)")
+    expect_shape(value, (1, 16), t("init_hidden() of RNN(35, 16, 35)"))
+    expect_dtype(value, "float32", t("init_hidden() (the weights' dtype)"))
     expect(not np.any(value.array()), "the first hidden state should be all zeros")
 
 
@@ -134,18 +135,21 @@ def cell_course_values(ctx: Context) -> None:
     expect_tensor_close(
         hidden,
         expected_hidden,
-        "the new hidden state (use both the input and the previous state, then tanh)",
+        t("the new hidden state (use both the input and the previous state, then tanh)"),
     )
-    expect_tensor_close(output, expected_output, "the output (i2o applied to the new hidden state)")
+    expect_tensor_close(
+        output, expected_output, t("the output (i2o applied to the new hidden state)")
+    )
 
 
 @check("outputs and hidden states match the reference over a sequence, the state carried along")
 def cell_sequence_matches(ctx: Context) -> None:
     for key in ("seq", "batch"):
-        for t, (output, hidden) in enumerate(ctx.expected(key)):
-            got_output, got_hidden = items(ctx.answer(key).step(t), 2, "forward")
-            expect_tensor_close(got_hidden, hidden, f"the hidden state after step {t + 1}")
-            expect_tensor_close(got_output, output, f"the output of step {t + 1}")
+        for step, (output, hidden) in enumerate(ctx.expected(key)):
+            got_output, got_hidden = items(ctx.answer(key).step(step), 2, "forward")
+            after = t("the hidden state after step {step}", step=step + 1)
+            expect_tensor_close(got_hidden, hidden, after)
+            expect_tensor_close(got_output, output, t("the output of step {step}", step=step + 1))
 
 
 @check("each call starts from the hidden state it is given, whatever the calls before")
@@ -153,14 +157,27 @@ def cell_uses_given_state(ctx: Context) -> None:
     expected = ctx.expected("batch")
     output, hidden = expected[0]
     got_output, got_hidden = items(ctx.answer("batch").step(len(expected)), 2, "forward")
-    what = "of a call that starts again from a given state (use hidden, not a state kept on self)"
-    expect_tensor_close(got_hidden, hidden, f"the hidden state {what}")
-    expect_tensor_close(got_output, output, f"the output {what}")
+    expect_tensor_close(
+        got_hidden,
+        hidden,
+        t(
+            "the hidden state of a call that starts again from a given state (use hidden, "
+            "not a state kept on self)"
+        ),
+    )
+    expect_tensor_close(
+        got_output,
+        output,
+        t(
+            "the output of a call that starts again from a given state (use hidden, not a "
+            "state kept on self)"
+        ),
+    )
 
 
 @check("gradients reach i2h, h2h and i2o through every step as in the reference")
 def cell_gradients(ctx: Context) -> None:
-    expect_grads_close(ctx, "seq", "seq.grads", "the gradient")
+    expect_grads_close(ctx, "seq", "seq.grads", t("the gradient"))
 
 
 @check("init_hidden() creates the state on the weights' device")
@@ -170,7 +187,7 @@ def cell_init_hidden_device(ctx: Context) -> None:
         value.device == "meta",
         "init_hidden() should create its tensor on the device of the layers' weights "
         "(the model may live on a GPU)",
-        expected="the weights' device",
+        expected=N_("the weights' device"),
         actual=value.device,
     )
 
@@ -178,7 +195,7 @@ def cell_init_hidden_device(ctx: Context) -> None:
 EXERCISE = Exercise(
     "rnn_cell",
     ASSIGNMENT,
-    "RNN.forward and RNN.init_hidden (one-hot cell)",
+    N_("RNN.forward and RNN.init_hidden (one-hot cell)"),
     _rnn_cell_plan,
     (
         cell_returns_pair,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT
+from autograder.i18n import N_
 from autograder.training import data
 from autograder.training.exercise import make_exercise
 from autograder.training.spec import TrainingMistake, TrainingSpec
@@ -23,7 +24,7 @@ def _prepare(data_dir: Path) -> data.Prepared:
 SPEC = TrainingSpec(
     id="rnn_cell_training",
     assignment=ASSIGNMENT,
-    title="The from-scratch RNN cell memorises the course's sentence",
+    title=N_("The from-scratch RNN cell memorises the course's sentence"),
     recipe="memorise",
     metric="sentence_mse",
     module="rnn_basics.scratch",
@@ -60,10 +61,10 @@ SPEC = TrainingSpec(
         ),
     ),
     causes=(
-        "the new hidden state does not include h2h(hidden), the previous state;",
-        "the previous state is detached inside forward, so no gradient flows through time;",
-        "forward returns the old hidden state, or the output is not i2o of the new one;",
-        "init_hidden does not return zeros of shape (1, hidden_size).",
+        N_("the new hidden state does not include h2h(hidden), the previous state;"),
+        N_("the previous state is detached inside forward, so no gradient flows through time;"),
+        N_("forward returns the old hidden state, or the output is not i2o of the new one;"),
+        N_("init_hidden does not return zeros of shape (1, hidden_size)."),
     ),
     depends_on=("rnn_cell",),
     curve_every=10,

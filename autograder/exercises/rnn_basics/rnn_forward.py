@@ -27,6 +27,7 @@ from autograder.exercises.rnn_basics.shared import (
     off_cpu_result,
     tensor_items,
 )
+from autograder.i18n import N_, t
 from solutions.rnn_basics import api
 
 FORWARD_CASES: dict[str, Case] = {
@@ -77,8 +78,8 @@ def _expect_forward_values(ctx: Context, key: str) -> None:
     what = ctx.expected(f"{key}.what")
     expected_states, expected_h_n = ctx.expected(key)
     states, h_n = _forward_result(ctx, key)
-    expect_tensor_close(states, expected_states, f"hidden_states for {what}")
-    expect_tensor_close(h_n, expected_h_n, f"h_n for {what}")
+    expect_tensor_close(states, expected_states, t("hidden_states for {layer}", layer=what))
+    expect_tensor_close(h_n, expected_h_n, t("h_n for {layer}", layer=what))
 
 
 @check(
@@ -88,7 +89,7 @@ def _expect_forward_values(ctx: Context, key: str) -> None:
 def forward_course_shapes(ctx: Context) -> None:
     states, h_n = _forward_result(ctx, "course")
     expect_shape(
-        states, (20, 10, 512), "hidden_states (L, B, hidden_size); swap the batch and time axes"
+        states, (20, 10, 512), t("hidden_states (L, B, hidden_size); swap the batch and time axes")
     )
     expect_shape(h_n, (1, 10, 512), "h_n (num_layers * num_dirs, B, hidden_size)")
 
@@ -100,10 +101,14 @@ def forward_hand_values(ctx: Context) -> None:
     expect_tensor_close(
         states,
         expected_states,
-        "hidden_states of the hand example (start from zeros, and swap the two axes: "
-        "reshape or view mixes the sequences up)",
+        t(
+            "hidden_states of the hand example (start from zeros, and swap the two axes: "
+            "reshape or view mixes the sequences up)"
+        ),
     )
-    expect_tensor_close(h_n, expected_h_n, "h_n of the hand example (each sequence's last state)")
+    expect_tensor_close(
+        h_n, expected_h_n, t("h_n of the hand example (each sequence's last state)")
+    )
 
 
 @check(
@@ -114,10 +119,12 @@ def forward_layers_and_directions(ctx: Context) -> None:
     expect_shape(
         h_n,
         (4, 3, 16),
-        "h_n of a 2-layer bidirectional layer; size h_0 from the layer's num_layers, "
-        "bidirectional and hidden_size",
+        t(
+            "h_n of a 2-layer bidirectional layer; size h_0 from the layer's num_layers, "
+            "bidirectional and hidden_size"
+        ),
     )
-    expect_shape(states, (5, 3, 32), "hidden_states of a bidirectional layer (2 * hidden_size)")
+    expect_shape(states, (5, 3, 32), t("hidden_states of a bidirectional layer (2 * hidden_size)"))
 
 
 @check(
@@ -142,13 +149,14 @@ def forward_keeps_graph(ctx: Context) -> None:
 @check("h_0 is created on the batch's device (the layer may live on a GPU)")
 def forward_device(ctx: Context) -> None:
     values = tensor_items(
-        off_cpu_result(ctx, "meta", "rnn_forward", "layers"), "rnn_forward's results"
+        off_cpu_result(ctx, "meta", "rnn_forward", "layers"),
+        t("the results of {function}", function="rnn_forward"),
     )
     expect_on_device(values, "rnn_forward")
     expect(
         len(values) == 2 and values[0].shape == (4, 3, 10) and values[1].shape == (4, 3, 5),
         "on another device the results should have the same shapes as on the CPU",
-        expected="hidden_states (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)",
+        expected=N_("hidden_states (L, B, num_dirs * H) and h_n (num_layers * num_dirs, B, H)"),
         actual=", ".join(str(value.shape) for value in values),
     )
 

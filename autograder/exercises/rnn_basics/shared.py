@@ -23,6 +23,7 @@ from autograder.engine.checks import (
 )
 from autograder.engine.exercise import Context, Plan
 from autograder.exercises.common import state_arrays, target, to_numpy
+from autograder.i18n import N_, Text, t
 from solutions.rnn_basics import api
 
 ASSIGNMENT = "rnn_basics"
@@ -33,12 +34,12 @@ def seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31))
 
 
-def items(value: Value, count: int, what: str) -> list[Value]:
+def items(value: Value, count: int, what: Text | str) -> list[Value]:
     """The items of a returned tuple/list of exactly `count` values."""
     expect(
-        value.type in {"tuple", "list"} and len(value.items()) == count,
-        f"{what} should return {count} values",
-        expected=f"a tuple of {count}",
+        value.type in ("tuple", "list") and len(value.items()) == count,
+        t("{what} should return {count} values", what=what, count=count),
+        expected=t("a tuple of {count}", count=count),
         actual=value.describe(),
     )
     return value.items()
@@ -88,23 +89,36 @@ def layer_arg(
     return spec
 
 
-def describe_layer(kind: str, kwargs: dict[str, Any], batch: int, length: int) -> str:
+def describe_layer(kind: str, kwargs: dict[str, Any], batch: int, length: int) -> Text:
+    """'a 2-layer bidirectional nn.GRU (hidden_size 16, relu) on 4 sequences of length 5'."""
     layers = int(kwargs.get("num_layers", 1))
-    text = f"a {layers}-layer {'bidirectional ' if kwargs.get('bidirectional') else ''}nn.{kind}"
-    text += f" (hidden_size {kwargs['hidden_size']}"
+    if kwargs.get("bidirectional"):
+        layer = t("a {layers}-layer bidirectional nn.{kind}", layers=layers, kind=kind)
+    else:
+        layer = t("a {layers}-layer nn.{kind}", layers=layers, kind=kind)
+    options = ""  # settings in code, for every language
     if kwargs.get("nonlinearity") == "relu":
-        text += ", relu"
+        options += ", relu"
     if kwargs.get("bias") is False:
-        text += ", no bias"
-    sequences = "one sequence" if batch == 1 else f"{batch} sequences"
-    return text + f") on {sequences} of length {length}"
+        options += ", bias=False"
+    if batch == 1:
+        sequences = t("one sequence of length {length}", length=length)
+    else:
+        sequences = t("{batch} sequences of length {length}", batch=batch, length=length)
+    return t(
+        "{layer} (hidden_size {hidden}{options}) on {sequences}",
+        layer=layer,
+        hidden=int(kwargs["hidden_size"]),
+        options=options,
+        sequences=sequences,
+    )
 
 
 def embedded_batch(rng: np.random.Generator, batch: int, length: int, size: int) -> np.ndarray:
     return rng.standard_normal((batch, length, size)).astype(np.float32)
 
 
-def tensor_items(value: Value, what: str) -> list[Value]:
+def tensor_items(value: Value, what: Text | str) -> list[Value]:
     """Every tensor in a (possibly nested) returned tuple, each checked to be a tensor."""
     if value.type in {"tuple", "list"}:
         return [t for item in value.items() for t in tensor_items(item, what)]
@@ -121,10 +135,14 @@ def off_cpu_result(ctx: Context, key: str, function: str, cpu_key: str) -> Value
     answer = ctx.answer(key)
     if not answer.raw.get("ok"):
         raise CheckFailure(
-            f"{function} works on the CPU but fails when the layer and batch_emb live on "
-            "another device (as on a GPU): create the zero initial state on batch_emb's "
-            "device, for example with batch_emb.new_zeros(...) or device=batch_emb.device; "
-            + explain_error(answer.raw.get("error") or {})
+            t(
+                "{function} works on the CPU but fails when the layer and batch_emb live on "
+                "another device (as on a GPU): create the zero initial state on batch_emb's "
+                "device, for example with batch_emb.new_zeros(...) or device=batch_emb.device; "
+                "{error}",
+                function=function,
+                error=explain_error(answer.raw.get("error") or {}),
+            )
         )
     return answer.value()
 
@@ -184,8 +202,11 @@ def expect_on_device(values: list[Value], function: str) -> None:
     for value in values:
         expect(
             value.type == "tensor" and value.device == "meta",
-            f"the results of {function} should stay on the device of the layer and the batch",
-            expected="the batch's device",
+            t(
+                "the results of {function} should stay on the device of the layer and the batch",
+                function=function,
+            ),
+            expected=N_("the batch's device"),
             actual=value.describe(),
         )
 
@@ -193,8 +214,11 @@ def expect_on_device(values: list[Value], function: str) -> None:
 def expect_graph(values: list[Value], function: str) -> None:
     expect(
         all(bool(value.meta.get("requires_grad")) for value in values),
-        f"the results of {function} do not require grad, so the layer could not be trained "
-        "through them: call the layer without torch.no_grad() and do not detach",
+        t(
+            "the results of {function} do not require grad, so the layer could not be trained "
+            "through them: call the layer without torch.no_grad() and do not detach",
+            function=function,
+        ),
     )
 
 
@@ -203,8 +227,11 @@ def expect_unchanged(ctx: Context, keys: tuple[str, ...], function: str) -> None
         ctx.answer(key).require_ok()
         expect(
             not set(ctx.answer(key).raw.get("mutated") or []) - {0},
-            f"{function} changed a tensor it was given (an in-place transpose_?); use "
-            "transpose, which returns a new view",
+            t(
+                "{function} changed a tensor it was given (an in-place transpose_?); use "
+                "transpose, which returns a new view",
+                function=function,
+            ),
         )
 
 
@@ -255,11 +282,15 @@ def expect_dropout_acts(ctx: Context, h_n: Value, function: str, layer: str) -> 
     expect_close(
         h_n.array()[:1],
         eval_h_n[:1],
-        "the first layer's last states of a layer in training mode (dropout never touches them)",
+        t("the first layer's last states of a layer in training mode (dropout never touches them)"),
     )
     expect(
         not np.allclose(h_n.array()[1:], eval_h_n[1:], rtol=1e-4, atol=1e-5),
-        "a layer in training mode gave the top layer's states of eval mode, so its dropout "
-        f"between layers never acted: leave the layer in the mode it is given (no {layer}.eval() "
-        f"or {layer}.train() inside {function})",
+        t(
+            "a layer in training mode gave the top layer's states of eval mode, so its dropout "
+            "between layers never acted: leave the layer in the mode it is given (no "
+            "{layer}.eval() or {layer}.train() inside {function})",
+            layer=layer,
+            function=function,
+        ),
     )

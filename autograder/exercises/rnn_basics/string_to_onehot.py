@@ -11,6 +11,7 @@ import numpy as np
 from autograder.engine.checks import expect, expect_shape
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, call
+from autograder.i18n import N_, t
 from solutions.rnn_basics import scratch
 
 
@@ -45,16 +46,16 @@ def onehot_returns_int_array(ctx: Context) -> None:
     expect(
         _is_integer_dtype(value.dtype),
         "the one-hot array should hold integers",
-        expected="an integer dtype (int)",
+        expected=N_("an integer dtype (int)"),
         actual=value.dtype,
     )
-    expect_shape(value, (4, 35), "the encoding of 'hi' (a start row, 2 characters, an end row)")
+    expect_shape(value, (4, 35), t("the encoding of 'hi' (a start row, 2 characters, an end row)"))
 
 
 @check("'hi!' gives the start token, 7, 8, 28 and the end token")
 def onehot_course_rows(ctx: Context) -> None:
     value = ctx.answer("hi!").value()
-    expect_shape(value, (5, 35), "the encoding of 'hi!'")
+    expect_shape(value, (5, 35), t("the encoding of 'hi!'"))
     rows = value.array()
     expect(
         bool(np.all(rows.sum(axis=1) == 1)) and bool(np.all((rows == 0) | (rows == 1))),
@@ -76,20 +77,22 @@ def onehot_random_strings(ctx: Context) -> None:
     for key in ("random0", "random1", "random2"):
         value = ctx.answer(key).value()
         expected = ctx.expected(key)
-        expect_shape(value, expected.shape, "the encoding of a string")
+        expect_shape(value, expected.shape, t("the encoding of a string"))
         differing = int(np.sum(np.any(value.array() != expected, axis=1)))
         expect(
             differing == 0,
             "some rows of the encoding are wrong",
-            expected="one row per character between the start and end rows",
-            actual=f"{differing} of {expected.shape[0]} rows differ",
+            expected=N_("one row per character between the start and end rows"),
+            actual=t(
+                "{differing} of {rows} rows differ", differing=differing, rows=expected.shape[0]
+            ),
         )
 
 
 @check("the empty string gives just the start and end rows")
 def onehot_empty_string(ctx: Context) -> None:
     value = ctx.answer("empty").value()
-    expect_shape(value, (2, 35), "the encoding of ''")
+    expect_shape(value, (2, 35), t("the encoding of ''"))
     expect(
         bool(np.array_equal(value.array(), ctx.expected("empty"))),
         "the encoding of '' should be the start row followed by the end row",
