@@ -22,6 +22,7 @@ from autograder.exercises.common import (
     to_numpy,
 )
 from autograder.exercises.names_charlm.shared import ASSIGNMENT, repeated_calls
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 
@@ -94,7 +95,7 @@ def _char_rnn_plan(rng: np.random.Generator) -> Plan:
 def returns_logits_and_hidden(ctx: Context) -> None:
     value = ctx.answer("course").step(0)
     expect(
-        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        value.type in ("tuple", "list") and len(value.items()) == 2,
         "forward should return (logits, hidden)",
         actual=value.describe(),
     )
@@ -105,7 +106,7 @@ def returns_logits_and_hidden(ctx: Context) -> None:
 @check("logits at every step match the reference")
 def char_logits_match(ctx: Context) -> None:
     for key in ("course", "small"):
-        expect_tensor_close(ctx.answer(key).step(0).item(0), ctx.expected(key)[0], "the logits")
+        expect_tensor_close(ctx.answer(key).step(0).item(0), ctx.expected(key)[0], t("the logits"))
 
 
 @check("the given hidden state is carried into the next call")
@@ -115,32 +116,44 @@ def hidden_is_carried(ctx: Context) -> None:
         expect_tensor_close(
             ctx.answer(key).step(1).item(0),
             expected[2],
-            "the logits of a second chunk that continues from the returned hidden",
+            t("the logits of a second chunk that continues from the returned hidden"),
         )
-        expect_tensor_close(ctx.answer(key).step(1).item(1), expected[3], "the returned hidden")
+        expect_tensor_close(ctx.answer(key).step(1).item(1), expected[3], t("the returned hidden"))
 
 
 @check("works for one sequence of length one")
 def char_batch_one(ctx: Context) -> None:
     expect_tensor_close(
-        ctx.answer("tiny").step(0).item(0), ctx.expected("tiny")[0], "the logits for one character"
+        ctx.answer("tiny").step(0).item(0),
+        ctx.expected("tiny")[0],
+        t("the logits for one character"),
     )
 
 
 @check("gradients reach the RNN and the read-out as in the reference")
 def char_gradients_match(ctx: Context) -> None:
-    expect_grads_close(ctx, "small", "small.grads", "the gradient")
+    expect_grads_close(ctx, "small", "small.grads", t("the gradient"))
 
 
 @check("hidden=None starts from zeros on every call, whatever came before")
 def char_fresh_start(ctx: Context) -> None:
     answer = repeated_calls(ctx, "fresh")
     logits, hidden = ctx.expected("fresh")
-    what = "without a given hidden (it should start from zeros, not from a state kept on self)"
-    expect_tensor_close(answer.step(2).item(0), logits, f"the logits of a later call {what}")
-    expect_tensor_close(answer.step(2).item(1), hidden, f"the hidden of a later call {what}")
+    why = t("it should start from zeros, not from a state kept on self")
     expect_tensor_close(
-        answer.step(3).item(0), logits[:1], f"the logits of a later call on one sequence {what}"
+        answer.step(2).item(0),
+        logits,
+        t("the logits of a later call without a given hidden ({why})", why=why),
+    )
+    expect_tensor_close(
+        answer.step(2).item(1),
+        hidden,
+        t("the hidden of a later call without a given hidden ({why})", why=why),
+    )
+    expect_tensor_close(
+        answer.step(3).item(0),
+        logits[:1],
+        t("the logits of a later call on one sequence without a given hidden ({why})", why=why),
     )
 
 
@@ -149,13 +162,15 @@ def char_follows_device(ctx: Context) -> None:
     answer = ctx.answer("meta")
     if not answer.raw.get("ok"):
         raise CheckFailure(
-            "forward fails when the model and input are on another device (as on a GPU): pass "
-            "hidden=None on to self.rnn, or create the zero state on x's device",
+            N_(
+                "forward fails when the model and input are on another device (as on a GPU): "
+                "pass hidden=None on to self.rnn, or create the zero state on x's device"
+            ),
             actual=str(answer.raw.get("error", {}).get("message", ""))[:160],
         )
     value = answer.step(0)
     expect(
-        value.type in {"tuple", "list"} and len(value.items()) == 2,
+        value.type in ("tuple", "list") and len(value.items()) == 2,
         "forward should return (logits, hidden)",
         actual=value.describe(),
     )
@@ -163,7 +178,7 @@ def char_follows_device(ctx: Context) -> None:
         expect(
             item.type == "tensor" and item.device == "meta",
             "the logits and hidden should stay on the input's device",
-            expected="the input's device",
+            expected=N_("the input's device"),
             actual=item.describe(),
         )
 

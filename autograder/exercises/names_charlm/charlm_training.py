@@ -7,6 +7,7 @@ the grader's own next-character targets, so unshifted targets fail however low t
 from __future__ import annotations
 
 from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.i18n import N_
 from autograder.training import data
 from autograder.training.exercise import make_exercise
 from autograder.training.spec import TrainingMistake, TrainingSpec
@@ -17,7 +18,7 @@ SHAKESPEARE_VOCAB = 65
 SPEC = TrainingSpec(
     id="charlm_training",
     assignment=ASSIGNMENT,
-    title="CharRNN learns to predict the next character of Shakespeare",
+    title=N_("CharRNN learns to predict the next character of Shakespeare"),
     recipe="char_lm",
     metric="next_char_loss",
     module="names_charlm",
@@ -67,12 +68,16 @@ SPEC = TrainingSpec(
         ),
     ),
     causes=(
-        "ShakespeareDataset's y is not the window shifted by one character (y = data[idx+1 : "
-        "idx+seq_length+1]);",
-        "CharRNN.forward applies fc to the final hidden state instead of to the output of every "
-        "step;",
-        "the logits are passed through softmax or log_softmax (return raw scores);",
-        "the given hidden state is ignored or reset inside forward.",
+        N_(
+            "ShakespeareDataset's y is not the window shifted by one character (y = data[idx+1 : "
+            "idx+seq_length+1]);"
+        ),
+        N_(
+            "CharRNN.forward applies fc to the final hidden state instead of to the output of "
+            "every step;"
+        ),
+        N_("the logits are passed through softmax or log_softmax (return raw scores);"),
+        N_("the given hidden state is ignored or reset inside forward."),
     ),
     leak_floor=True,
     depends_on=("shakespeare_dataset", "char_rnn"),

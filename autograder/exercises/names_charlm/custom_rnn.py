@@ -26,6 +26,7 @@ from autograder.exercises.common import (
     to_numpy,
 )
 from autograder.exercises.names_charlm.shared import ASSIGNMENT, repeated_calls
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 CUSTOM_CASES = {"course": (32, 64, 10, 4, 5), "small": (6, 8, 5, 3, 7), "tiny": (6, 8, 5, 1, 1)}
@@ -88,8 +89,8 @@ def _custom_rnn_plan(rng: np.random.Generator) -> Plan:
 @check("forward returns logits of shape (batch, output_dim)", gate=True)
 def logits_shape(ctx: Context) -> None:
     value = ctx.answer("course").step(0)
-    expect_tensor(value, "CustomRNN(32, 64, 10) on randn(4, 5, 32)")
-    expect_shape(value, (4, 10), "the logits of CustomRNN(32, 64, 10) on randn(4, 5, 32)")
+    expect_tensor(value, t("CustomRNN(32, 64, 10) on randn(4, 5, 32)"))
+    expect_shape(value, (4, 10), t("the logits of CustomRNN(32, 64, 10) on randn(4, 5, 32)"))
 
 
 @check("uses only the given layers W_xh, W_hh and W_hy")
@@ -110,35 +111,43 @@ def no_builtin_rnn(ctx: Context) -> None:
     expect(
         not used,
         "CustomRNN must compute the recurrence itself with the Linear layers",
-        actual="uses " + ", ".join(sorted(set(used))),
+        actual=t("uses {names}", names=", ".join(sorted(set(used)))),
     )
 
 
 @check("logits match the reference for the same weights")
 def logits_match(ctx: Context) -> None:
     for key in ("course", "small"):
-        expect_tensor_close(ctx.answer(key).step(0), ctx.expected(key), "the logits")
+        expect_tensor_close(ctx.answer(key).step(0), ctx.expected(key), t("the logits"))
 
 
 @check("works for a batch of one sequence of length one")
 def batch_one_length_one(ctx: Context) -> None:
     expect_tensor_close(
-        ctx.answer("tiny").step(0), ctx.expected("tiny"), "the logits for one sequence of length 1"
+        ctx.answer("tiny").step(0),
+        ctx.expected("tiny"),
+        t("the logits for one sequence of length 1"),
     )
 
 
 @check("gradients flow to every weight as in the reference")
 def gradients_match(ctx: Context) -> None:
-    expect_grads_close(ctx, "small", "small.grads", "the gradient")
+    expect_grads_close(ctx, "small", "small.grads", t("the gradient"))
 
 
 @check("every call starts from a zero hidden state, whatever came before")
 def fresh_state_each_call(ctx: Context) -> None:
     answer = repeated_calls(ctx, "again")
     logits = ctx.expected("again")
-    what = "of a later call on the same model (h should start from zeros, not from a state on self)"
-    expect_tensor_close(answer.step(1), logits, f"the logits {what}")
-    expect_tensor_close(answer.step(2), logits[:1], f"the logits for one sequence {what}")
+    why = t("h should start from zeros, not from a state on self")
+    expect_tensor_close(
+        answer.step(1), logits, t("the logits of a later call on the same model ({why})", why=why)
+    )
+    expect_tensor_close(
+        answer.step(2),
+        logits[:1],
+        t("the logits for one sequence of a later call on the same model ({why})", why=why),
+    )
 
 
 @check("creates the hidden state on the input's device")
@@ -146,9 +155,11 @@ def follows_input_device(ctx: Context) -> None:
     on_other_device(
         ctx,
         "meta",
-        "forward fails when the model and input are on another device: create h with "
-        "device=x.device",
-        "the logits",
+        N_(
+            "forward fails when the model and input are on another device: create h with "
+            "device=x.device"
+        ),
+        t("the logits"),
     )
 
 

@@ -23,6 +23,7 @@ from autograder.engine.checks import (
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, target, to_numpy
 from autograder.exercises.names_charlm.shared import ASSIGNMENT, random_name
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 
@@ -62,7 +63,7 @@ def _names_plan(rng: np.random.Generator) -> Plan:
 def returns_pair(ctx: Context) -> None:
     item = ctx.answer("items").step(0)
     expect(
-        item.type in {"tuple", "list"} and len(item.items()) == 2,
+        item.type in ("tuple", "list") and len(item.items()) == 2,
         "__getitem__ should return a pair (encoded name, label)",
         actual=item.describe(),
     )
@@ -77,11 +78,13 @@ def name_encoded(ctx: Context) -> None:
         if (ok and _same(value, own.value())) or _equals(value, encoded):
             continue  # a wrong one_hot_encode_string is judged in its own exercise
         if not ok:
-            expect_tensor_equal(value, encoded, "the encoded name")
+            expect_tensor_equal(value, encoded, t("the encoded name"))
         raise CheckFailure(
-            "the encoded name is not what one_hot_encode_string returns for the name of that "
-            "row: encode the row's own name with one_hot_encode_string",
-            expected="one_hot_encode_string(name) of row idx",
+            N_(
+                "the encoded name is not what one_hot_encode_string returns for the name of "
+                "that row: encode the row's own name with one_hot_encode_string"
+            ),
+            expected=N_("one_hot_encode_string(name) of row idx"),
             actual=value.describe(),
         )
 
@@ -98,7 +101,7 @@ def _same(value: Value, own: Value) -> bool:
 def _equals(value: Value, encoded: np.ndarray) -> bool:
     """The item's encoding is the correct one (a dataset that encodes names by itself)."""
     try:
-        expect_tensor_equal(value, encoded, "the encoded name")
+        expect_tensor_equal(value, encoded, t("the encoded name"))
     except CheckFailure:
         return False
     return True
@@ -107,16 +110,16 @@ def _equals(value: Value, encoded: np.ndarray) -> bool:
 @check("the label is a long scalar tensor")
 def label_is_long_scalar(ctx: Context) -> None:
     label = ctx.answer("items").step(0).item(1)
-    expect_tensor(label, "the label")
-    expect_dtype(label, "int64", "the label")
-    expect_shape(label, (), "the label")
+    expect_tensor(label, t("the label"))
+    expect_dtype(label, "int64", t("the label"))
+    expect_shape(label, (), t("the label"))
 
 
 @check("the label is the index of the language in the sorted class_names")
 def label_matches_class_index(ctx: Context) -> None:
     for number, (_, label) in enumerate(ctx.expected("items")):
         value = ctx.answer("items").step(number).item(1)
-        expect_tensor_equal(value, np.array(label, dtype=np.int64), "the label")
+        expect_tensor_equal(value, np.array(label, dtype=np.int64), t("the label"))
 
 
 EXERCISE = Exercise(

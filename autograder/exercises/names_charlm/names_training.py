@@ -7,6 +7,7 @@ clipping at 1) trains it and scores balanced accuracy on the course's held-out s
 from __future__ import annotations
 
 from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.i18n import N_
 from autograder.training import data
 from autograder.training.exercise import make_exercise
 from autograder.training.spec import TrainingMistake, TrainingSpec
@@ -18,7 +19,7 @@ NAMES_CLASSES = 18
 SPEC = TrainingSpec(
     id="names_training",
     assignment=ASSIGNMENT,
-    title="CustomRNN learns to tell a surname's language",
+    title=N_("CustomRNN learns to tell a surname's language"),
     recipe="names_classifier",
     metric="balanced_accuracy",
     module="names_charlm",
@@ -52,10 +53,18 @@ SPEC = TrainingSpec(
         ),
     ),
     causes=(
-        "the hidden state is not passed from one step to the next (h = tanh(W_xh x_t + W_hh h));",
-        "the logits are read from the first step, or inside the loop, instead of from the last h;",
-        "h is re-created inside the loop, or the loop does not run over every step of x;",
-        "the read-out uses another layer than W_hy, or a nonlinearity is applied to the logits.",
+        N_(
+            "the hidden state is not passed from one step to the next "
+            "(h = tanh(W_xh x_t + W_hh h));"
+        ),
+        N_(
+            "the logits are read from the first step, or inside the loop, instead of from the "
+            "last h;"
+        ),
+        N_("h is re-created inside the loop, or the loop does not run over every step of x;"),
+        N_(
+            "the read-out uses another layer than W_hy, or a nonlinearity is applied to the logits."
+        ),
     ),
     depends_on=("custom_rnn",),
     curve_every=100,

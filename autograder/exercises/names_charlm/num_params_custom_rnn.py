@@ -14,6 +14,7 @@ from autograder.engine.checks import expect
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import target
 from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 
@@ -28,7 +29,7 @@ def _num_params_plan(rng: np.random.Generator) -> Plan:
 def count_is_right(ctx: Context) -> None:
     value = ctx.answer("value").value()
     expect(
-        value.type in {"int", "float"},
+        value.type in ("int", "float"),
         "num_params_customRNN should be a number",
         actual=value.describe(),
     )
@@ -51,7 +52,7 @@ def written_by_hand(ctx: Context) -> None:
         bool(numbers) and not others,
         "write the count by hand as numbers and arithmetic (e.g. 3 * 4 + 5), without variables"
         " or function calls",
-        actual="uses " + ", ".join(others) if others else "no number",
+        actual=t("uses {names}", names=", ".join(others)) if others else N_("no number"),
     )
 
 

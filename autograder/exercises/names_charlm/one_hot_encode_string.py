@@ -11,6 +11,7 @@ from autograder.engine.checks import expect_dtype, expect_shape, expect_tensor
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, target, to_numpy
 from autograder.exercises.names_charlm.shared import ASSIGNMENT, random_name
+from autograder.i18n import t
 from solutions import names_charlm as ref
 
 
@@ -32,25 +33,25 @@ def _one_hot_plan(rng: np.random.Generator) -> Plan:
 @check("returns a float tensor", gate=True)
 def returns_float_tensor(ctx: Context) -> None:
     value = ctx.answer("ahn").value()
-    expect_tensor(value, "the encoding of 'Ahn'")
-    expect_dtype(value, "float32", "the encoding of 'Ahn'")
+    expect_tensor(value, t("the encoding of 'Ahn'"))
+    expect_dtype(value, "float32", t("the encoding of 'Ahn'"))
 
 
 @check("one row per character, one column per vocabulary symbol")
 def shape_is_length_by_vocab(ctx: Context) -> None:
-    expect_shape(ctx.answer("ahn").value(), (3, 58), "the encoding of 'Ahn'")
-    expect_shape(ctx.answer("a").value(), (1, 58), "the encoding of 'a'")
+    expect_shape(ctx.answer("ahn").value(), (3, 58), t("the encoding of 'Ahn'"))
+    expect_shape(ctx.answer("a").value(), (1, 58), t("the encoding of 'a'"))
 
 
 @check("'Ahn' has its 1s at indices 26, 7 and 13")
 def course_example(ctx: Context) -> None:
-    expect_tensor_equal(ctx.answer("ahn").value(), ctx.expected("ahn"), "the encoding of 'Ahn'")
+    expect_tensor_equal(ctx.answer("ahn").value(), ctx.expected("ahn"), t("the encoding of 'Ahn'"))
 
 
 @check("encodes random names of length 1 to 20 exactly")
 def random_names(ctx: Context) -> None:
     for key in ("random0", "random1", "random2"):
-        expect_tensor_equal(ctx.answer(key).value(), ctx.expected(key), "the encoding of a name")
+        expect_tensor_equal(ctx.answer(key).value(), ctx.expected(key), t("the encoding of a name"))
 
 
 EXERCISE = Exercise(

@@ -13,6 +13,7 @@ from autograder.engine.checks import expect, expect_dtype, expect_shape, expect_
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, target, to_numpy
 from autograder.exercises.names_charlm.shared import ASSIGNMENT
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 
@@ -37,7 +38,7 @@ def _shakespeare_plan(rng: np.random.Generator) -> Plan:
 def returns_window_pair(ctx: Context) -> None:
     item = ctx.answer("items").step(0)
     expect(
-        item.type in {"tuple", "list"} and len(item.items()) == 2,
+        item.type in ("tuple", "list") and len(item.items()) == 2,
         "__getitem__ should return (X_onehot, y)",
         actual=item.describe(),
     )
@@ -48,7 +49,7 @@ def returns_window_pair(ctx: Context) -> None:
 def target_shape_and_dtype(ctx: Context) -> None:
     target_value = ctx.answer("items").step(0).item(1)
     expect_tensor(target_value, "y")
-    expect_dtype(target_value, "int64", "y (class ids for CrossEntropyLoss)")
+    expect_dtype(target_value, "int64", t("y (class ids for CrossEntropyLoss)"))
     expect_shape(target_value, (ctx.expected("seq_length"),), "y")
 
 
@@ -58,7 +59,7 @@ def target_is_next_characters(ctx: Context) -> None:
         expect_tensor_equal(
             ctx.answer("items").step(number).item(1),
             expected,
-            "y (the characters that follow each input position)",
+            t("y (the characters that follow each input position)"),
         )
 
 
@@ -71,7 +72,7 @@ def input_unchanged(ctx: Context) -> None:
 EXERCISE = Exercise(
     "shakespeare_dataset",
     ASSIGNMENT,
-    "ShakespeareDataset target",
+    N_("ShakespeareDataset target"),
     _shakespeare_plan,
     (returns_window_pair, target_shape_and_dtype, target_is_next_characters, input_unchanged),
     (

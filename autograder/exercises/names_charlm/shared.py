@@ -9,6 +9,7 @@ import numpy as np
 
 from autograder.engine.checks import Answer, CheckFailure, explain_error
 from autograder.engine.exercise import Context
+from autograder.i18n import t
 
 ASSIGNMENT = "names_charlm"
 LETTERS = string.ascii_letters + " .,;'_"
@@ -24,8 +25,11 @@ def repeated_calls(ctx: Context, probe: str) -> Answer:
     answer = ctx.answer(probe)
     if not answer.raw.get("ok"):
         raise CheckFailure(
-            "calling forward several times on one model failed; each call without a given "
-            "hidden state should start from zeros, whatever the batch size of the call before: "
-            + explain_error(answer.raw.get("error") or {})
+            t(
+                "calling forward several times on one model failed; each call without a given "
+                "hidden state should start from zeros, whatever the batch size of the call "
+                "before: {error}",
+                error=explain_error(answer.raw.get("error") or {}),
+            )
         )
     return answer
