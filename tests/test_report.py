@@ -102,6 +102,11 @@ def test_grade_writes_the_report_and_ends_by_pointing_at_it(graded: tuple[Path, 
     assert (run / "report.html").is_file()
     last = output.strip().splitlines()[-1]
     assert last.startswith("report for TAs and instructors:") and "report.html" in last
+    (run / "report.html").unlink()
+    exported = CliRunner().invoke(app, ["export", str(run)])
+    assert exported.exit_code == 0, exported.output
+    assert (run / "report.html").is_file()
+    assert exported.output.strip().splitlines()[-1].startswith("report for TAs and instructors:")
 
 
 @pytest.mark.slow
