@@ -1,21 +1,56 @@
 """`rnn-grader demo`: the whole product on a fresh machine, in one command.
 
 It builds the student templates, writes a small class of submissions in LMS (Canvas) naming (the
-reference, the blank template, notebooks with known mistakes, a truncated file and a .py file),
+reference, the blank template, notebooks with known mistakes, two students who share a copied
+answer, a truncated file and a .py file),
 grades them as a batch and prints the gradebook.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 
-from autograder.authoring.mistakes import mistake_rounds, with_mistakes
+from autograder.authoring.mistakes import mistake_rounds, question_cells, with_mistakes
 from autograder.config import Course
 from autograder.exercises import exercises_for
 
 DEMO_ASSIGNMENT = "names_charlm"
+#: Two students who hand in one answer of their own to `custom_rnn` (correct, not the
+#: reference's), the second with its names and comments changed: the pair that
+#: `rnn-grader similarity` finds in the demo class, and the only one.
+COPIED_EXERCISE = "custom_rnn"
+COPIED_PAIR = (
+    (
+        "franklin",
+        1030,
+        """        # walk through the sequence one character at a time
+        steps = x.size(1)
+        state = x.new_zeros(x.size(0), self.hidden_dim)
+        for step in range(steps):
+            inp = x[:, step]
+            state = torch.tanh(self.W_xh(inp) + self.W_hh(state))
+        logits = self.W_hy(state)
+        return logits
+""",
+    ),
+    (
+        "meitner",
+        1031,
+        """        n_chars = x.size(1)  # how many time steps
+        hidden = x.new_zeros(x.size(0), self.hidden_dim)
+
+        for i in range(n_chars):
+            current = x[:, i]
+            # the recurrence
+            hidden = torch.tanh(self.W_xh(current) + self.W_hh(hidden))
+        out = self.W_hy(hidden)
+        return out
+""",
+    ),
+)
 
 
 def write_class(course: Course, folder: Path, assignment: str = DEMO_ASSIGNMENT) -> list[Path]:
@@ -33,8 +68,26 @@ def write_class(course: Course, folder: Path, assignment: str = DEMO_ASSIGNMENT)
         path = folder / f"{name}_{1000 + number}_{5000 + number}_{assignment}.ipynb"
         nbformat.write(nb, path)
         written.append(path)
+    if assignment == DEMO_ASSIGNMENT:
+        for name, number, body in COPIED_PAIR:
+            path = folder / f"{name}_{number}_{number + 4000}_{assignment}.ipynb"
+            nbformat.write(_answered(course, assignment, COPIED_EXERCISE, body), path)
+            written.append(path)
     truncated = folder / f"knuth_1090_5090_{assignment}.ipynb"
     truncated.write_text(nbformat.writes(reference)[:2000], encoding="utf-8")
     script = folder / f"liskov_1091_5091_{assignment}.py"
     script.write_text("def one_hot_encode_string(text):\n    return None\n", encoding="utf-8")
     return [*written, truncated, script]
+
+
+def _answered(course: Course, assignment: str, exercise_id: str, body: str):
+    """The reference notebook with one exercise's solution replaced by `body`."""
+    nb = nbformat.read(course.master_notebook(assignment), as_version=4)
+    cell = next(c for c in question_cells(nb, exercise_id) if "# BEGIN SOLUTION" in c.source)
+    cell.source = re.sub(
+        r"(# BEGIN SOLUTION\n).*?( *# END SOLUTION)",
+        lambda match: match[1] + body + match[2],
+        cell.source,
+        flags=re.S,
+    )
+    return nb
