@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from autograder.errors import GraderError
+from autograder.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 DATA_ENV = "RNN_GRADER_DATA"
 CONFIG_ENV = "RNN_GRADER_CONFIG"
@@ -58,6 +59,21 @@ class Gradescope(_Strict):
 
     public_visibility: Visibility = "visible"
     hidden_visibility: Visibility = "after_published"
+
+
+class Feedback(_Strict):
+    """What students read: the language of every message, page and table (`--lang` overrides)."""
+
+    language: str = Field(DEFAULT_LANGUAGE, description="ko (this course) or en")
+
+    @field_validator("language")
+    @classmethod
+    def _spoken(cls, language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(
+                f"the grader has no messages in {language!r}; it speaks {', '.join(LANGUAGES)}"
+            )
+        return language
 
 
 DeviceClass = Literal["cpu", "cuda"]
@@ -137,6 +153,7 @@ class CourseConfig(_Strict):
     limits: Limits = Limits()
     sandbox: Sandbox = Sandbox()
     gradescope: Gradescope = Gradescope()
+    feedback: Feedback = Feedback()
     assignments: dict[str, Assignment] = Field(min_length=1)
 
     def assignment(self, name: str) -> Assignment:

@@ -18,7 +18,6 @@ import functools
 from pathlib import Path
 from typing import Union
 
-from babel.messages.pofile import read_po
 from pydantic import BaseModel, ConfigDict
 
 LANGUAGES = ("ko", "en")
@@ -68,6 +67,16 @@ def t(template: str, /, **params: Param) -> Text:
     return Text(template=template, params=params)
 
 
+def join(parts: list[Text | str], separator: str = " ") -> Text:
+    """Messages said one after another (sentences of one paragraph), each rendered on its own."""
+    fields = [f"{{part{number}}}" for number in range(len(parts))]
+    params: dict[str, Param] = {
+        f"part{number}": part if isinstance(part, Text) else Text(template=part)
+        for number, part in enumerate(parts)
+    }
+    return Text(template=separator.join(fields), params=params)
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention, recognised by extractors
     """Mark a literal for extraction without translating it here; `render` translates it."""
     return message
@@ -78,6 +87,8 @@ def catalog(lang: str) -> dict[str, str]:
     """Every translated message of `lang` (msgid -> msgstr), from all its `.po` files."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; the grader speaks {', '.join(LANGUAGES)}")
+    from babel.messages.pofile import read_po  # only where something is rendered: fast CLI start
+
     messages: dict[str, str] = {}
     for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as handle:

@@ -138,7 +138,7 @@ def _without_images(document: str) -> str:
 
 
 def test_the_score_table_is_a_table_in_notebook_order_with_two_decimals() -> None:
-    document = feedback_html(_graded_row(), "Names", POINTS)
+    document = feedback_html(_graded_row(), "Names", POINTS, lang="en")
     tables = Tree(document).root.all("table")
     assert len(tables) == 1
     header = [cell.content() for cell in tables[0].all("th")]
@@ -153,7 +153,7 @@ def test_the_score_table_is_a_table_in_notebook_order_with_two_decimals() -> Non
 
 
 def test_every_row_is_in_a_table_and_every_item_in_a_list() -> None:
-    tree = Tree(feedback_html(_graded_row(), "Names", POINTS)).root
+    tree = Tree(feedback_html(_graded_row(), "Names", POINTS, lang="en")).root
     assert tree.all("tr") and all("table" in tr.ancestors() for tr in tree.all("tr"))
     items = tree.all("li")
     assert len(items) == 3  # the failed shape check, the failed training check, the cell error
@@ -166,7 +166,7 @@ def test_every_row_is_in_a_table_and_every_item_in_a_list() -> None:
 
 
 def test_a_training_check_has_its_learning_curve_as_an_inline_png() -> None:
-    tree = Tree(feedback_html(_graded_row(), "Names", POINTS)).root
+    tree = Tree(feedback_html(_graded_row(), "Names", POINTS, lang="en")).root
     images = tree.all("img")
     assert len(images) == 1
     source = images[0].attrs["src"] or ""
@@ -178,7 +178,10 @@ def test_a_training_check_has_its_learning_curve_as_an_inline_png() -> None:
 
 def test_the_page_names_no_folder_of_the_grading_machine(tmp_path: Path) -> None:
     row = _graded_row()
-    for document in (feedback_html(row, "Names", POINTS), feedback_markdown(row, "N", POINTS)):
+    for document in (
+        feedback_html(row, "Names", POINTS, lang="en"),
+        feedback_markdown(row, "N", POINTS, lang="en"),
+    ):
         text = _without_images(document)
         for folder in (RUN, "/home", "/tmp", "/work", str(tmp_path)):
             assert folder not in text, folder
@@ -188,7 +191,7 @@ def test_the_page_names_no_folder_of_the_grading_machine(tmp_path: Path) -> None
 def test_a_file_that_could_not_be_graded_says_so_and_why() -> None:
     message = f"{RUN}/submissions/1090.ipynb is not a notebook: not valid JSON (line 1)"
     row = Row(_submission("1090", "error", message), {}, None)
-    document = feedback_html(row, "Names", POINTS)
+    document = feedback_html(row, "Names", POINTS, lang="en")
     tree = Tree(document).root
     sections = [s for s in tree.all("section") if "could-not-grade" in (s.attrs["class"] or "")]
     assert len(sections) == 1
@@ -197,7 +200,7 @@ def test_a_file_that_could_not_be_graded_says_so_and_why() -> None:
     assert "1090.ipynb is not a notebook: not valid JSON (line 1)" in said
     assert "Total: 0 / 10" in document and "/ 0" not in document
     assert not tree.all("table") and RUN not in document and "/home" not in document
-    markdown = feedback_markdown(row, "Names", POINTS)
+    markdown = feedback_markdown(row, "Names", POINTS, lang="en")
     assert "## Your submission could not be graded" in markdown
     assert "1090.ipynb is not a notebook" in markdown and "/home" not in markdown
 
@@ -205,13 +208,13 @@ def test_a_file_that_could_not_be_graded_says_so_and_why() -> None:
 def test_a_grader_failure_blames_the_grader_and_shows_none_of_its_internals() -> None:
     message = f"the grader failed: RuntimeError('{RUN}/sandbox/uid3 is busy')"
     row = Row(_submission("1004", "grader_error", message), {}, None)
-    document = feedback_html(row, "Names", POINTS)
+    document = feedback_html(row, "Names", POINTS, lang="en")
     assert "not a problem with your work" in document
     assert "RuntimeError" not in document and "sandbox" not in document
 
 
 def test_markdown_keeps_its_form_in_notebook_order_with_two_decimals() -> None:
-    markdown = feedback_markdown(_graded_row(), "Names", POINTS)
+    markdown = feedback_markdown(_graded_row(), "Names", POINTS, lang="en")
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows == [
         "| exercise | points | status |",
@@ -235,7 +238,7 @@ def test_the_reference_band_comes_only_from_the_calibration_graded_against(
     moved = training.model_copy(update={"threshold": 2.5})
     assert Bands(tmp_path).get("charlm_training", moved) is None  # another calibration's band
     assert Bands(tmp_path).get("word_lm_training", training) is None
-    document = feedback_html(_graded_row(), "Names", POINTS, Bands(tmp_path))
+    document = feedback_html(_graded_row(), "Names", POINTS, Bands(tmp_path), lang="en")
     assert len(Tree(document).root.all("img")) == 1
 
 
@@ -248,11 +251,11 @@ def test_scrub_keeps_names_and_numbers() -> None:
 
 def test_an_exercise_not_graded_yet_has_its_row_and_counts_in_the_maximum() -> None:
     points = {"one_hot": 2.0, "names_training": 4.0, "char_rnn": 4.0, "charlm_training": 4.0}
-    document = feedback_html(_graded_row(), "Names", points)
+    document = feedback_html(_graded_row(), "Names", points, lang="en")
     table = Tree(document).root.all("table")[0]
     rows = [[td.content() for td in tr.all("td")] for tr in table.all("tr") if tr.all("td")]
     assert [cells[0] for cells in rows] == list(points)
     assert rows[1] == ["names_training", "–", "4", "not graded yet"]
     assert "Total: 4.86 / 14" in document
-    markdown = feedback_markdown(_graded_row(), "Names", points)
+    markdown = feedback_markdown(_graded_row(), "Names", points, lang="en")
     assert "| names_training | – / 4 | not graded yet |" in markdown

@@ -76,8 +76,10 @@ def autograder_root(
 
 def _unit_checks_only(config_path: Path) -> None:
     """These tests are about the route; the training checks (they need the course data, which
-    this miniature /autograder lacks) are tested in test_training.py."""
+    this miniature /autograder lacks) are tested in test_training.py, the course's language
+    (Korean) in test_i18n.py."""
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["feedback"] = {"language": "en"}  # these assert English; test_i18n checks Korean
     for assignment in config["assignments"].values():
         exercises = assignment["exercises"]
         for name in [n for n, e in exercises.items() if "training" in e]:
@@ -179,7 +181,7 @@ def _result(passed: tuple[bool, bool]) -> SubmissionResult:
     [("visible", "after_published"), ("after_due_date", "hidden"), ("hidden", "visible")],
 )
 def test_to_gradescope_follows_the_visibility_settings(public: str, hidden: str) -> None:
-    results = to_gradescope(_result((False, True)), public, hidden)
+    results = to_gradescope(_result((False, True)), public, hidden, lang="en")
     VALIDATOR.validate(results)
     shape, values = results["tests"]
     assert (shape["visibility"], values["visibility"]) == (public, hidden)
@@ -203,12 +205,15 @@ def test_tests_of_an_all_or_nothing_exercise_add_up_to_its_points() -> None:
     result = _result((True, False))
     nothing = result.exercises[0].model_copy(update={"points": 0.0, "status": "failed"})
     result = result.model_copy(update={"points": 0.0, "exercises": [nothing]})
-    results = to_gradescope(result, "visible", "hidden")
+    results = to_gradescope(result, "visible", "hidden", lang="en")
     VALIDATOR.validate(results)
     assert [t["score"] for t in results["tests"]] == [0.0, 0.0]
     assert [t["max_score"] for t in results["tests"]] == [1.0, 3.0]
     assert (
-        sum(t["score"] for t in to_gradescope(_result((True, False)), "visible", "hidden")["tests"])
+        sum(
+            t["score"]
+            for t in to_gradescope(_result((True, False)), "visible", "hidden", lang="en")["tests"]
+        )
         == 1.0
     )  # proportional: the passed check keeps its share
 
@@ -488,9 +493,9 @@ def test_the_summary_reports_each_training_run() -> None:
         metric="next_char_loss", threshold=2.794, best=2.374, decided_step=150,
         decided_seconds=2.0, checkpoints=[(150, 2.374)], curve=[(25, 4.1), (150, 2.5)],
     )  # fmt: skip
-    results = to_gradescope(result, "visible", "hidden")
+    results = to_gradescope(result, "visible", "hidden", lang="en")
     VALIDATOR.validate(results)
     assert (
-        "one_hot: next_char_loss 2.374 (threshold 2.794, met at step 150); 150 steps in 2.0 s "
-        "on cpu, stopped: decided, seed 5" in results["output"]
+        "one_hot: next_char_loss 2.37 (threshold 2.79, met at step 150); 150 steps in 2.04 s "
+        "on cpu, stopped: the result was known, seed 5" in results["output"]
     )

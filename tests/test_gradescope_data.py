@@ -283,7 +283,7 @@ def _result_with_a_not_graded_check() -> SubmissionResult:
 
 def test_gradescope_says_not_graded_and_keeps_the_cause_for_the_staff() -> None:
     result = _result_with_a_not_graded_check()
-    found = to_gradescope(result, "visible", "hidden")
+    found = to_gradescope(result, "visible", "hidden", lang="en")
     tests = {t["name"]: t for t in found["tests"]}
     assert set(tests) == {
         "one_hot: the shape",
@@ -315,7 +315,7 @@ def test_batch_exports_show_not_graded_and_an_incomplete_submission() -> None:
         f"1001,2,not graded,2,6,incomplete: not graded: names_training,no,,{result.confinement}"
     )
     assert canvas_csv([row], "RNN").splitlines()[2] == ",1001,,,,"
-    feedback = feedback_markdown(row, "RNN")
+    feedback = feedback_markdown(row, "RNN", lang="en")
     assert "| names_training | 0 / 4 | not graded |" in feedback
     assert f"## Not graded\n\n- **names_training**: {NOT_GRADED}" in feedback
     assert "## names_training" not in feedback  # its checks are not listed as failures

@@ -20,8 +20,9 @@ from autograder.batch.runner import DB_NAME
 from autograder.batch.store import StoredSubmission
 from autograder.config import Course
 from autograder.demo import write_class
-from autograder.engine.report import cut, print_gradebook, print_result
+from autograder.engine.report import STATUS, cut, print_gradebook, print_result
 from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.i18n import render
 
 ASSIGNMENT = "rnn_basics"  # the assignment with the most exercises: the widest class table
 LONG_ERROR = (
@@ -70,7 +71,7 @@ def _gradebook(course: Course, width: int) -> tuple[list[str], list[Row]]:
         _row(course, "1091", "grader_error", "the grader's worker died (exit code -9)"),
     ]
     console = Console(width=width, record=True, force_terminal=False)
-    print_gradebook(rows, course, ASSIGNMENT, console)
+    print_gradebook(rows, course, ASSIGNMENT, console, lang="en")
     return console.export_text().splitlines(), rows
 
 
@@ -114,7 +115,9 @@ def _result(course: Course) -> SubmissionResult:
 def test_one_notebook_shows_one_line_per_exercise_in_notebook_order(course: Course) -> None:
     order = list(course.config.assignment(ASSIGNMENT).exercises)
     console = Console(width=80, record=True)
-    print_result(_result(course), console, course.config.assignment(ASSIGNMENT).exercises)
+    print_result(
+        _result(course), console, course.config.assignment(ASSIGNMENT).exercises, lang="en"
+    )
     lines = console.export_text().splitlines()
     assert all(len(line) <= 80 for line in lines)
     shown = [line.split()[0] for line in lines if line.split() and line.split()[0] in order]
@@ -126,7 +129,7 @@ def test_one_notebook_shows_one_line_per_exercise_in_notebook_order(course: Cour
 
 def test_verbose_shows_the_whole_message(course: Course) -> None:
     console = Console(width=80, record=True)
-    print_result(_result(course), console, verbose=True)
+    print_result(_result(course), console, verbose=True, lang="en")
     assert console.export_text().count("Traceback line") == 40 * len(_result(course).exercises)
 
 

@@ -37,6 +37,7 @@ def grade_batch(
     training: bool = True,
     timings: bool = False,
     allow_incomplete: bool = False,
+    lang: str | None = None,
 ) -> None:
     """Grade a class into `out` (see `run_batch`), write its exports, and report.
 
@@ -63,9 +64,10 @@ def grade_batch(
         raise typer.Exit(130) from None
     store = Store(out / DB_NAME)
     try:
-        written = exports.write_all(store, course, assignment, out, allow_incomplete)
+        lang = lang or course.config.feedback.language
+        written = exports.write_all(store, course, assignment, out, allow_incomplete, lang)
         report = write_report(gather(store, course, assignment), out)
-        print_gradebook(written.table, course, assignment, console)
+        print_gradebook(written.table, course, assignment, console, lang=lang)
         if timings:
             stored = [store.submission_result(s.source) for s in store.submissions()]
             print_split(class_split([r for r in stored if r is not None]), console)
@@ -97,8 +99,11 @@ def interrupted(stop: KeyboardInterrupt, out: Path) -> str:
     )
 
 
-def export_run(course: Course, out: Path, console: Console, allow_incomplete: bool) -> None:
-    """Write a run's exports again from its store, against grader.yaml as it is now."""
+def export_run(
+    course: Course, out: Path, console: Console, allow_incomplete: bool, lang: str | None = None
+) -> None:
+    """Write a run's exports again from its store, against grader.yaml as it is now; what
+    students read in `lang` (default: the course's)."""
     if not (out / DB_NAME).is_file():
         raise GraderError(f"{out} holds no run ({DB_NAME} is missing)")
     store = Store(out / DB_NAME)
@@ -106,7 +111,7 @@ def export_run(course: Course, out: Path, console: Console, allow_incomplete: bo
         assignment = store.assignment()
         if assignment is None:
             raise GraderError(f"{out}: the run records no assignment")
-        written = exports.write_all(store, course, assignment, out, allow_incomplete)
+        written = exports.write_all(store, course, assignment, out, allow_incomplete, lang)
         report = write_report(gather(store, course, assignment), out)
     finally:
         store.close()

@@ -24,6 +24,7 @@ from autograder.batch.store import Store, StoredSubmission
 from autograder.config import Assignment, Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.exercises.fingerprint import Definitions
+from autograder.i18n import N_, render
 
 #: students listed by name in the notes on totals that are not final (gradebook.csv has all)
 LISTED = 20
@@ -146,9 +147,19 @@ def _rescaled(
 
 
 def write_all(
-    store: Store, course: Course, assignment: str, run_dir: Path, allow_incomplete: bool = False
+    store: Store,
+    course: Course,
+    assignment: str,
+    run_dir: Path,
+    allow_incomplete: bool = False,
+    lang: str | None = None,
 ) -> Export:
-    """Write every export of the run; an incomplete total reaches canvas.csv only if allowed."""
+    """Write every export of the run; an incomplete total reaches canvas.csv only if allowed.
+
+    What students read (feedback pages, Gradescope's output) is rendered in `lang`, by default
+    grader.yaml's `feedback.language`; the store keeps the messages language-neutral, so an
+    export in another language says the same."""
+    lang = lang or course.config.feedback.language
     spec = course.config.assignment(assignment)
     table = rows(store, course, assignment)
     written = [
@@ -160,11 +171,11 @@ def write_all(
     points, bands = {e: entry.points for e, entry in spec.exercises.items()}, Bands(course.root)
     for row in table:
         name = safe_name(row.submission.student)
-        markdown = feedback_markdown(row, spec.title, points)
-        page = feedback_html(row, spec.title, points, bands)
+        markdown = feedback_markdown(row, spec.title, points, lang=lang)
+        page = feedback_html(row, spec.title, points, bands, lang=lang)
         written.append(_write(run_dir / "feedback" / f"{name}.md", markdown))
         written.append(_write(run_dir / "feedback" / f"{name}.html", page))
-        data = gradescope_json(row, course)
+        data = gradescope_json(row, course, lang)
         written.append(_write(run_dir / "results" / f"{name}.json", json.dumps(data, indent=2)))
     rescaled = Counter(
         (exercise, old, spec.exercises[exercise].points)
@@ -189,7 +200,9 @@ def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> 
                 f"{max_points:g}",
                 _status(row),
                 "yes" if row.submission.late else "no",
-                _one_line(row.submission.message),
+                _one_line(
+                    render(row.result.message if row.result else row.submission.message, "en")
+                ),
                 row.result.confinement if row.result else "",
             ]
         )
@@ -213,15 +226,16 @@ def canvas_csv(table: list[Row], title: str, allow_incomplete: bool = False) -> 
     return out.getvalue()
 
 
-def gradescope_json(row: Row, course: Course) -> dict:
-    """The student's results in Gradescope's results.json format."""
+def gradescope_json(row: Row, course: Course, lang: str) -> dict:
+    """The student's results in Gradescope's results.json format, in `lang`."""
     from autograder.gradescope.results import to_gradescope
 
     result = row.result
     if result is None:
-        return {"score": 0, "output": row.submission.message or "not graded", "tests": []}
+        said = render(row.submission.message or N_("not graded"), lang)
+        return {"score": 0, "output": said, "tests": []}
     settings = course.config.gradescope
-    return to_gradescope(result, settings.public_visibility, settings.hidden_visibility)
+    return to_gradescope(result, settings.public_visibility, settings.hidden_visibility, lang=lang)
 
 
 def safe_name(student: str) -> str:

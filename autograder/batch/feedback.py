@@ -20,53 +20,57 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from autograder.engine.messages import check_detail, mistake_line, problem_line
 from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
+from autograder.i18n import N_, Text, render, t
 from autograder.training import calibration
 
 if TYPE_CHECKING:
     from autograder.batch.exports import Row
 
-#: Every string a student reads, in one place, so that it can be wrapped for translation.
+#: The page's own words, marked for the catalogs and rendered in the reader's language.
 TEXT = {
-    "heading": "{title}: feedback for {student}",
-    "total": "Total: {points} / {max_points}",
-    "score": "Score",
-    "could_not_grade": "Your submission could not be graded",
-    "no_score": "No points were given for this file.",
-    "grader_failed": (
+    "heading": N_("{title}: feedback for {student}"),
+    "total": N_("Total: {points} / {max_points}"),
+    "could_not_grade": N_("Your submission could not be graded"),
+    "no_score": N_("No points were given for this file."),
+    "grader_failed": N_(
         "The autograder failed on this submission. This is not a problem with your work; "
         "the course staff have been told and will grade it again."
     ),
-    "not_final": "This total is not final ({why}).",
-    "rescaled": "Points changed since grading; these scores were rescaled:",
-    "rescaled_item": "{exercise}: graded out of {old}, now worth {new}",
-    "late": "This submission was marked late.",
-    "exercise": "exercise",
-    "points": "points",
-    "max_points": "max",
-    "status": "status",
-    "not_graded": "Not graded",
-    "expected": "expected {expected}",
-    "got": "got {actual}",
-    "training": "Training runs",
-    "curve_alt": "learning curve of {exercise}",
-    "held_out": "held-out {metric}",
-    "train_loss": "training loss",
-    "threshold": "threshold {threshold}",
-    "band": "reference solution at the end, {n} runs",
-    "step": "step",
-    "cell_problems": "Cells that raised an error while grading",
-    "cell": "cell {cell}",
-    "line": "line {line}",
+    "not_final": N_("This total is not final ({why})."),
+    "rescaled": N_("Points changed since grading; these scores were rescaled:"),
+    "rescaled_item": N_("{exercise}: graded out of {old}, now worth {new}"),
+    "late": N_("This submission was marked late."),
+    "exercise": N_("exercise"),
+    "points": N_("points"),
+    "max_points": N_("max"),
+    "status": N_("status"),
+    "not_graded": N_("Not graded"),
+    "training": N_("Training runs"),
+    "curve_alt": N_("learning curve of {exercise}"),
+    "held_out": N_("held-out {metric}"),
+    "train_loss": N_("training loss"),
+    "threshold": N_("threshold {threshold}"),
+    "band": N_("reference solution at the end, {n} runs"),
+    "step": N_("step"),
+    "cell_problems": N_("Cells that raised an error while grading"),
 }
 STATUS = {
-    "passed": "passed",
-    "partial": "partial",
-    "failed": "failed",
-    "error": "error",
-    "not_graded": "not graded",
-    "pending": "not graded yet",
+    "passed": N_("passed"),
+    "partial": N_("partial"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "not_graded": N_("not graded"),
+    "pending": N_("not graded yet"),
+}
+#: why a total is not final, by the `Standing` field that lists the exercises
+PENDING = {
+    "missing": N_("not graded yet: {exercises}"),
+    "edited": N_("graded on an older file: {exercises}"),
+    "redefined": N_("graded under an older definition: {exercises}"),
+    "unrecorded": N_("graded before definitions were recorded: {exercises}"),
 }
 #: cell errors listed at most
 PROBLEMS = 20
@@ -75,7 +79,7 @@ PROBLEMS = 20
 #: a folder path that starts at the root (or a drive): the grading machine's, never the student's
 @dataclass(frozen=True)
 class Failure:
-    """A failed check: what it checks, and what went wrong."""
+    """A failed check: what it checks, and what went wrong (rendered)."""
 
     description: str
     detail: str
@@ -90,12 +94,18 @@ class ExerciseView:
     label: str
     failures: list[Failure]
     training: TrainingRecord | None
+    #: the training run in one line, rendered
+    summary: str = ""
+    #: the known mistake the answers match, said in one sentence
+    mistake: str = ""
 
 
 @dataclass(frozen=True)
 class Page:
-    """What a student is told, before it is written as Markdown or HTML."""
+    """What a student is told, before it is written as Markdown or HTML: every sentence already
+    in the reader's language (`lang`), every number rounded for people."""
 
+    lang: str
     heading: str
     #: why nothing could be graded; None when the submission was graded
     failure: str | None
@@ -143,112 +153,129 @@ def scrub(text: str) -> str:
     return without_folders(text)
 
 
-def page(row: Row, title: str, points: Mapping[str, float] | None = None) -> Page:
-    """The feedback for `row`; `points` is grader.yaml's (exercise -> points, in notebook order):
-    its order is the table's, and what it lists that `row` lacks is shown as not graded yet."""
+def say(key: str, lang: str, **params: str | int | float | Text) -> str:
+    """The page's message `key` in `lang`, its fields filled in."""
+    return render(t(TEXT[key], **params) if params else TEXT[key], lang)
+
+
+def page(row: Row, title: str, points: Mapping[str, float] | None = None, *, lang: str) -> Page:
+    """The feedback for `row` in `lang`; `points` is grader.yaml's (exercise -> points, in
+    notebook order): its order is the table's, and what it lists that `row` lacks is shown as
+    not graded yet."""
     points = points or {}
     rank = {exercise: index for index, exercise in enumerate(points)}
     exercises = sorted(row.exercises.values(), key=lambda e: rank.get(e.id, len(rank)))
-    views = [_exercise(e) for e in exercises]
+    views = [exercise_view(e, lang) for e in exercises]
     failure = None
     if row.submission.status == "grader_error":
-        failure = TEXT["grader_failed"]
+        failure = say("grader_failed", lang)
     elif row.submission.status == "error":
-        failure = scrub(row.submission.message) or TEXT["no_score"]
+        said = row.result.message if row.result else row.submission.message
+        failure = scrub(render(said, lang)) or say("no_score", lang)
     if failure is None:
-        views += [_waiting(e, p) for e, p in points.items() if e not in row.exercises]
+        views += [_waiting(e, p, lang) for e, p in points.items() if e not in row.exercises]
         views.sort(key=lambda view: rank.get(view.id, len(rank)))
     missing = sum(p for e, p in points.items() if e not in row.exercises)
     max_points = sum(e.max_points for e in exercises) + missing
     notes = []
     if row.pending and row.submission.status != "pending":
-        notes.append(TEXT["not_final"].format(why=row.pending.describe()))
+        notes.append(say("not_final", lang, why=_pending(row, lang)))
     if row.submission.late:
-        notes.append(TEXT["late"])
+        notes.append(say("late", lang))
     rescaled = [
-        TEXT["rescaled_item"].format(
-            exercise=name, old=number(old), new=number(row.exercises[name].max_points)
+        say(
+            "rescaled_item",
+            lang,
+            exercise=name,
+            old=number(old),
+            new=number(row.exercises[name].max_points),
         )
         for name, old in row.rescaled.items()
     ]
     problems = [p for p in row.result.cell_problems if p.in_feedback] if row.result else []
+    not_graded = [e for e in exercises if e.status == "not_graded"]
     return Page(
-        heading=TEXT["heading"].format(title=title, student=row.submission.student),
+        lang=lang,
+        heading=say("heading", lang, title=render(title, lang), student=row.submission.student),
         failure=failure,
-        total=TEXT["total"].format(points=number(row.total), max_points=number(max_points)),
+        total=say("total", lang, points=number(row.total), max_points=number(max_points)),
         notes=notes,
         rescaled=rescaled,
         exercises=views,
-        not_graded=[Failure(e.id, scrub(e.message)) for e in exercises if e.status == "not_graded"],
-        problems=[_problem(p.cell, p.line, p.kind, p.message) for p in problems[:PROBLEMS]],
+        not_graded=[Failure(e.id, scrub(render(e.message, lang))) for e in not_graded],
+        problems=[scrub(problem_line(p, lang)) for p in problems[:PROBLEMS]],
     )
 
 
-def _waiting(exercise_id: str, max_points: float) -> ExerciseView:
+def _pending(row: Row, lang: str) -> str:
+    """Why the row's total is not final, in `lang`."""
+    found = {name: getattr(row.pending, name) for name in PENDING}
+    return "; ".join(
+        render(t(PENDING[name], exercises=", ".join(ids)), lang)
+        for name, ids in found.items()
+        if ids
+    )
+
+
+def _waiting(exercise_id: str, max_points: float, lang: str) -> ExerciseView:
     """A row for an exercise not graded yet (a batch graded without its training checks)."""
-    return ExerciseView(
-        exercise_id, "–", number(max_points), "pending", STATUS["pending"], [], None
-    )
+    label = render(STATUS["pending"], lang)
+    return ExerciseView(exercise_id, "–", number(max_points), "pending", label, [], None)
 
 
-def _exercise(exercise: ExerciseResult) -> ExerciseView:
+def exercise_view(exercise: ExerciseResult, lang: str) -> ExerciseView:
+    """One exercise as its table row and its list of failed checks, in `lang`."""
     failures = []
     if exercise.status != "not_graded":
-        for check in exercise.checks:
-            if check.passed:
-                continue
-            detail = scrub(check.message)
-            if check.expected is not None:
-                found = [TEXT["expected"].format(expected=scrub(check.expected))]
-                if check.actual is not None:
-                    found.append(TEXT["got"].format(actual=scrub(check.actual)))
-                detail += f" ({', '.join(found)})"
-            failures.append(Failure(check.description, detail))
+        failures = [
+            Failure(render(check.description, lang), scrub(check_detail(check, lang)))
+            for check in exercise.checks
+            if not check.passed
+        ]
     return ExerciseView(
         id=exercise.id,
         points=number(exercise.points),
         max_points=number(exercise.max_points),
         status=exercise.status,
-        label=STATUS.get(exercise.status, exercise.status),
+        label=render(STATUS.get(exercise.status, exercise.status), lang),
         failures=failures,
         training=exercise.training,
+        summary=render(exercise.training.summary(), lang) if exercise.training else "",
+        mistake=mistake_line(exercise.mistake, lang),
     )
 
 
-def _problem(cell: int, line: int | None, kind: str, message: str) -> str:
-    where = TEXT["cell"].format(cell=cell)
-    if line:
-        where += ", " + TEXT["line"].format(line=line)
-    return f"{where}: {kind}: {scrub(message)}"
-
-
-def feedback_markdown(row: Row, title: str, points: Mapping[str, float] | None = None) -> str:
-    """The feedback as Markdown (feedback/<id>.md)."""
-    view = page(row, title, points)
+def feedback_markdown(
+    row: Row, title: str, points: Mapping[str, float] | None = None, *, lang: str
+) -> str:
+    """The feedback as Markdown (feedback/<id>.md), in `lang`."""
+    view = page(row, title, points, lang=lang)
+    text = {key: say(key, lang) for key in TEXT if "{" not in TEXT[key]}
     lines = [f"# {view.heading}", ""]
     if view.failure is not None:
-        lines += [f"## {TEXT['could_not_grade']}", "", view.failure, ""]
+        lines += [f"## {text['could_not_grade']}", "", view.failure, ""]
     lines += [f"**{view.total}**", ""]
     lines += [line for note in view.notes for line in (f"*{note}*", "")]
     if view.rescaled:
-        lines += [f"*{TEXT['rescaled']}*", "", *(f"- {item}" for item in view.rescaled), ""]
+        lines += [f"*{text['rescaled']}*", "", *(f"- {item}" for item in view.rescaled), ""]
     if view.exercises:
-        header = [TEXT["exercise"], TEXT["points"], TEXT["status"]]
+        header = [text["exercise"], text["points"], text["status"]]
         lines += [f"| {' | '.join(header)} |", "|---|---:|---|"]
         lines += [f"| {e.id} | {e.points} / {e.max_points} | {e.label} |" for e in view.exercises]
     if view.not_graded:
-        lines += ["", f"## {TEXT['not_graded']}", ""]
+        lines += ["", f"## {text['not_graded']}", ""]
         lines += [f"- **{item.description}**: {item.detail}" for item in view.not_graded]
     for exercise in view.exercises:
-        if exercise.failures:
+        if exercise.failures or exercise.mistake:
             lines += ["", f"## {exercise.id}", ""]
+            lines += [f"*{exercise.mistake}*", ""] if exercise.mistake else []
             lines += [f"- **{item.description}**: {item.detail}" for item in exercise.failures]
     trained = [e for e in view.exercises if e.training is not None]
     if trained:
-        lines += ["", f"## {TEXT['training']}", ""]
-        lines += [f"- {e.id}: {e.training.summary()}" for e in trained if e.training]
+        lines += ["", f"## {text['training']}", ""]
+        lines += [f"- {e.id}: {e.summary}" for e in trained]
     if view.problems:
-        lines += ["", f"## {TEXT['cell_problems']}", ""]
+        lines += ["", f"## {text['cell_problems']}", ""]
         lines += [f"- {problem}" for problem in view.problems]
     return "\n".join(lines) + "\n"
 
@@ -258,16 +285,20 @@ def feedback_html(
     title: str,
     points: Mapping[str, float] | None = None,
     bands: Bands | None = None,
+    *,
+    lang: str,
 ) -> str:
-    """The feedback as one HTML page that needs nothing else (feedback/<id>.html)."""
-    view = page(row, title, points)
+    """The feedback as one HTML page that needs nothing else (feedback/<id>.html), in `lang`."""
+    view = page(row, title, points, lang=lang)
     bands = bands or Bands(None)
     figures = {
-        e.id: learning_curve(e.id, e.training, bands.get(e.id, e.training))
+        e.id: learning_curve(e.id, e.training, bands.get(e.id, e.training), lang=lang)
         for e in view.exercises
         if e.training is not None and (e.training.checkpoints or e.training.curve)
     }
-    return _template().render(view=view, title=title, text=TEXT, figures=figures)
+    text = {key: say(key, lang) for key in TEXT if "{" not in TEXT[key]}
+    alts = {e.id: say("curve_alt", lang, exercise=e.id) for e in view.exercises}
+    return _template().render(view=view, text=text, alts=alts, figures=figures)
 
 
 @cache
@@ -280,7 +311,11 @@ def _template() -> jinja2.Template:
 
 
 def learning_curve(
-    exercise_id: str, record: TrainingRecord, band: tuple[float, float, int] | None = None
+    exercise_id: str,
+    record: TrainingRecord,
+    band: tuple[float, float, int] | None = None,
+    *,
+    lang: str,
 ) -> str:
     """The run as a small PNG data URI: the held-out metric at the checkpoints against the
     threshold (and the reference's final values, when known), the training loss behind it."""
@@ -295,22 +330,22 @@ def learning_curve(
     if record.curve:
         loss = axes.twinx()
         steps, values = zip(*record.curve, strict=True)
-        handles += loss.plot(steps, values, color="0.6", lw=1, label=TEXT["train_loss"])
-        loss.set_ylabel(TEXT["train_loss"], color="0.4")
+        handles += loss.plot(steps, values, color="0.6", lw=1, label=say("train_loss", lang))
+        loss.set_ylabel(say("train_loss", lang), color="0.4")
         axes.set_zorder(loss.get_zorder() + 1)
         axes.patch.set_visible(False)
     points = [(step, value) for step, value in record.checkpoints if value is not None]
     if points:
         steps, values = zip(*points, strict=True)
-        label = TEXT["held_out"].format(metric=record.metric)
+        label = say("held_out", lang, metric=record.metric)
         handles += axes.plot(steps, values, "o-", color="tab:blue", label=label)
-    threshold = TEXT["threshold"].format(threshold=f"{record.threshold:.4g}")
+    threshold = say("threshold", lang, threshold=record.threshold)
     handles.append(axes.axhline(record.threshold, color="tab:red", ls="--", label=threshold))
     if band is not None:
         low, high, runs = band
-        label = TEXT["band"].format(n=runs)
+        label = say("band", lang, n=runs)
         handles.append(axes.axhspan(low, high, color="tab:green", alpha=0.25, label=label))
-    axes.set_xlabel(TEXT["step"])
+    axes.set_xlabel(say("step", lang))
     axes.set_ylabel(record.metric)
     axes.set_title(exercise_id)
     axes.legend(handles=handles, fontsize="small", loc="best")

@@ -22,6 +22,7 @@ import jinja2
 from autograder.atomic import write_atomically
 from autograder.batch.exports import safe_name
 from autograder.batch.feedback import number
+from autograder.errors import GraderError
 from autograder.i18n import gettext, render, t
 
 if TYPE_CHECKING:
@@ -29,24 +30,44 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from autograder.batch.report import Distribution, Report, TrainingCheck
+    from autograder.batch.similarity import Similarity
+    from autograder.batch.store import Store
+    from autograder.config import Course
 
 REPORT_NAME = "report.html"
 
 
-def render_html(report: Report) -> str:
-    """The report as one self-contained page, in the report's language."""
+def render_html(report: Report, similarity: Similarity | None = None) -> str:
+    """The report as one self-contained page, in the report's language; with the class's
+    similar answers where they were compared (`autograder.batch.similarity`)."""
     figures = {"distribution": score_histogram(report.distribution, report.lang)}
     for index, check in enumerate(report.training):
         figures[f"training-{index}"] = training_figure(check, report.lang)
     return (
         _environment(report.lang)
         .get_template("report.html.j2")
-        .render(report=report, figures=figures)
+        .render(report=report, figures=figures, similarity=similarity)
     )
 
 
-def write_report(report: Report, run_dir: Path) -> Path:
-    return write_atomically(run_dir / REPORT_NAME, render_html(report).encode("utf-8"))
+def write_report(report: Report, run_dir: Path, similarity: Similarity | None = None) -> Path:
+    page = render_html(report, similarity).encode("utf-8")
+    return write_atomically(run_dir / REPORT_NAME, page)
+
+
+def write_class_report(
+    course: Course, store: Store, assignment: str, run_dir: Path, lang: str = "en"
+) -> Path:
+    """RUN/report.html from the store, with the class's similar answers where they can be
+    compared (they need the student template: `rnn-grader build`)."""
+    from autograder.batch.report import gather
+    from autograder.batch.similarity import similar_pairs
+
+    try:
+        similarity = similar_pairs(course, run_dir)
+    except GraderError:
+        similarity = None
+    return write_report(gather(store, course, assignment, lang), run_dir, similarity)
 
 
 @cache

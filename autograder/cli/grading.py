@@ -13,6 +13,23 @@ from autograder.engine.intake import read_notebook
 from autograder.engine.report import print_result
 from autograder.engine.timings import class_split, print_split
 from autograder.errors import GraderError
+from autograder.i18n import LANGUAGES
+
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help=f"language of what students read: {' or '.join(LANGUAGES)} "
+        "(default: grader.yaml's feedback.language)",
+    ),
+]
+
+
+def _language(course: Course, lang: str | None) -> str:
+    """`--lang` where given (checked), else the course's language from grader.yaml."""
+    if lang is not None and lang not in LANGUAGES:
+        raise GraderError(f"--lang {lang}: the grader speaks {', '.join(LANGUAGES)}")
+    return lang or course.config.feedback.language
 
 
 @app.command()
@@ -43,6 +60,7 @@ def grade(
     ] = False,
     verbose: Annotated[bool, typer.Option(help="one notebook: full messages, every check")] = False,
     allow_incomplete: AllowIncompleteOption = False,
+    lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Grade one notebook (a table; --json for the full result) or a whole class with --out.
@@ -50,6 +68,7 @@ def grade(
     The exit status is 0 whatever the scores; it is non-zero only when the grader cannot run.
     """
     course = Course.discover(config)
+    lang = _language(course, lang)
     if not path.exists():
         raise GraderError(f"{path}: no such file or folder")
     if out is None:
@@ -66,7 +85,8 @@ def grade(
 
             name = assignment or _assignment_of(path, course)
             result = grade_notebook(course, name, path, training=training, zygote=zygote)
-        print_result(result, console, course.config.assignment(name).exercises, verbose=verbose)
+        order = course.config.assignment(name).exercises
+        print_result(result, console, order, verbose=verbose, lang=lang)
         if timings:
             print_split(class_split([result]), console)
         if json_out is not None:
@@ -90,6 +110,7 @@ def grade(
         training=training,
         timings=timings,
         allow_incomplete=allow_incomplete,
+        lang=lang,
     )
 
 
@@ -98,13 +119,16 @@ def grade(
 def export(
     out: Annotated[Path, typer.Argument(help="a run folder written by `grade --out`")],
     allow_incomplete: AllowIncompleteOption = False,
+    lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the gradebooks, feedback and results.json files of a run again from its store,
-    against grader.yaml as it is now (changed points are rescaled, and said)."""
+    against grader.yaml as it is now (changed points are rescaled, and said), in the course's
+    language or --lang's."""
     from autograder.batch.commands import export_run
 
-    export_run(Course.discover(config), out, console, allow_incomplete)
+    course = Course.discover(config)
+    export_run(course, out, console, allow_incomplete, _language(course, lang))
 
 
 def _assignment_of(notebook: Path, course: Course) -> str:

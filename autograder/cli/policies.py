@@ -33,12 +33,13 @@ def adjust(
     automatic score under it changes. Who adjusted is the login name (RNN_GRADER_TA overrides).
     """
     from autograder.batch import adjustments
-    from autograder.batch.commands import export_run, open_run
+    from autograder.batch.commands import export_run
+    from autograder.batch.report import open_run
 
     if (points is None) == (not withdraw):
         raise GraderError("give either --points P or --withdraw")
     course = Course.discover(config)
-    store, assignment = open_run(course, run)
+    store, assignment = open_run(run)
     try:
         spec = course.config.assignment(assignment)
         if exercise not in spec.exercises:

@@ -32,9 +32,16 @@ LangOption = Annotated[str, typer.Option("--lang", help="language of the report:
 def report(run: RunArgument, lang: LangOption = "en", config: ConfigOption = None) -> None:
     """Write RUN/report.html: the class's scores, pass rates, named mistakes, training checks
     against their calibration, each submission's time and confinement, and a part per student."""
-    from autograder.batch.report_page import write_report
+    from autograder.batch.report import open_run
+    from autograder.batch.report_page import write_class_report
 
-    path = write_report(_gathered(run, lang, config), run)
+    _require_language(lang)
+    course = Course.discover(config)
+    store, assignment = open_run(run)
+    try:
+        path = write_class_report(course, store, assignment, run, lang)
+    finally:
+        store.close()
     console.print(f"report for TAs and instructors: {escape(str(path))}", highlight=False)
 
 
@@ -54,14 +61,18 @@ def _gathered(run: Path, lang: str, config: Path | None) -> Report:
     """The run's report data in `lang`; the store is closed again before anything is shown."""
     from autograder.batch.report import gather, open_run
 
-    if lang not in LANGUAGES:
-        raise GraderError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    _require_language(lang)
     course = Course.discover(config)
     store, assignment = open_run(run)
     try:
         return gather(store, course, assignment, lang)
     finally:
         store.close()
+
+
+def _require_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise GraderError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
 
 
 def print_student(section: StudentSection, console: Console) -> None:

@@ -120,8 +120,8 @@ class Answer:
 
     raw: dict[str, Any]
     arrays: dict[str, np.ndarray] = field(repr=False)
-    #: the notebook's cells (index -> code), to name the cell of an error as the student sees it
-    sources: Mapping[int, str] = field(default_factory=dict, repr=False)
+    #: the notebook's cells as the student finds them (index -> place), to name an error's cell
+    places: Mapping[int, Text] = field(default_factory=dict, repr=False)
 
     def value(self, key: str = "result") -> Value:
         self.require_ok()
@@ -142,14 +142,15 @@ class Answer:
 
     def require_ok(self) -> None:
         if not self.raw.get("ok"):
-            raise CheckFailure(explain_error(self.raw.get("error") or {}, self.sources))
+            raise CheckFailure(explain_error(self.raw.get("error") or {}, self.places))
 
 
-def explain_error(error: dict[str, Any], sources: Mapping[int, str] | None = None) -> Text:
-    """'your code raised ValueError: ... (the cell starting `def forward(...`, line 4: `...`)'.
+def explain_error(error: dict[str, Any], places: Mapping[int, Text] | None = None) -> Text:
+    """'your code raised ValueError: ... (exercise rnn_cell, the cell starting `class RNN...`,
+    line 4: `x.view(-1)`)'.
 
-    With the notebook's cell `sources` (index -> code), the place is given as the student sees
-    it, by the first line of its cell; without them, by the cell's number.
+    `places` names the notebook's cells as the student finds them (`engine.messages.
+    cell_places`); a cell it lacks is named by its number.
     """
     kind = str(error.get("type", "Error"))
     message = str(error.get("message", "")).strip()
@@ -166,7 +167,7 @@ def explain_error(error: dict[str, Any], sources: Mapping[int, str] | None = Non
     if not frames:
         return said
     last = frames[-1]
-    place = cell_place(str(last.get("cell", "")), sources or {})
+    place = cell_place(str(last.get("cell", "")), places or {})
     code = str(last.get("code") or "").strip()
     line = str(last.get("line"))
     if code:
@@ -180,22 +181,12 @@ def explain_error(error: dict[str, Any], sources: Mapping[int, str] | None = Non
     return t("{error} ({place}, line {line})", error=said, place=place, line=line)
 
 
-def cell_place(cell: str, sources: Mapping[int, str]) -> Text:
-    """A cell named the way the student finds it: by its first line of code ("<cell 12>")."""
+def cell_place(cell: str, places: Mapping[int, Text]) -> Text:
+    """The cell a traceback names ("<cell 12>"), as the student finds it where `places` knows
+    it, else by its number."""
     number = cell.strip("<>").removeprefix("cell ").strip()
-    first = first_code_line(sources.get(int(number), "")) if number.isdigit() else ""
-    if first:
-        return t("the cell starting `{first}`", first=first)
-    return t("cell {number}", number=number)
-
-
-def first_code_line(source: str, width: int = 60) -> str:
-    """The first line of a cell that is code, not a comment, shortened to `width`."""
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#") and stripped != "pass":
-            return stripped if len(stripped) <= width else stripped[: width - 3].rstrip() + "..."
-    return ""
+    known = places.get(int(number)) if number.isdigit() else None
+    return known or t("cell {number}", number=number)
 
 
 # --- expectations: one sentence each, used by the exercise definitions -------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import nbformat
@@ -21,7 +21,13 @@ from autograder.config import Course
 from autograder.engine.checks import Answer, CheckFailure, explain_error
 from autograder.engine.exercise import Check, Context, Exercise, Plan
 from autograder.engine.intake import intake, read_notebook
-from autograder.engine.messages import cell_problems, error_message, failure_summary
+from autograder.engine.messages import (
+    cell_places,
+    cell_problems,
+    error_message,
+    failure_summary,
+    plain_places,
+)
 from autograder.engine.public_tests import place_public_tests, with_public_tests
 from autograder.engine.result import (
     CheckResult,
@@ -32,7 +38,7 @@ from autograder.engine.result import (
 )
 from autograder.engine.scoring import Policy, exercise_points, policy_for
 from autograder.errors import GraderError
-from autograder.i18n import N_, t
+from autograder.i18n import N_, Text, t
 from autograder.sandbox.exchange import (
     ChildOutcome,
     ExerciseAnswer,
@@ -121,6 +127,7 @@ def grade_submission(
             seconds=time.monotonic() - started,
         )
     submission = intake(notebook)
+    places = cell_places(notebook)
     plans, plan_seconds = _plans(exercises, seed, course)
     place_public_tests(plans, notebook)
     check_seconds = 0.0
@@ -145,7 +152,13 @@ def grade_submission(
         points = spec.exercises[exercise_id].points
         began = time.monotonic()
         scored[exercise_id] = score(
-            exercise, plans[exercise_id], answer, submission.cells, points, policies[exercise_id]
+            exercise,
+            plans[exercise_id],
+            answer,
+            submission.cells,
+            points,
+            policies[exercise_id],
+            places=places,
         )
         check_seconds += time.monotonic() - began
         if on_result is not None:
@@ -184,7 +197,7 @@ def grade_submission(
     results = [
         scored.get(e.id) or unanswered(e, spec.exercises[e.id].points, NO_ANSWER) for e in exercises
     ]
-    problems = cell_problems(outcome, submission.cells)
+    problems = cell_problems(outcome, submission.cells, places)
     devices = {r.training.device for r in results if r.training is not None}
     base["device"] = "cuda" if "cuda" in devices else "cpu"
     total = time.monotonic() - started
@@ -267,6 +280,8 @@ def score(
     cells: list,
     points: float,
     policy: Policy | None = None,
+    *,
+    places: Mapping[int, Text] | None = None,
 ) -> ExerciseResult:
     """Run the checks of one exercise on the child's answer and turn them into points.
 
@@ -277,13 +292,13 @@ def score(
     problem = plan.expected.get("grader_error")
     if problem:  # the grader's fault (its course data is missing): no score, no blame
         return not_graded(exercise, points, problem)
-    sources = {cell.index: cell.source for cell in cells}
+    places = plain_places(cells) if places is None else places
     if answer is None or answer.fatal:
-        reason = explain_error(answer.fatal, sources) if answer and answer.fatal else NO_ANSWER
+        reason = explain_error(answer.fatal, places) if answer and answer.fatal else NO_ANSWER
         return unanswered(exercise, points, reason)
     names = list(plan.probes)
     answers = {
-        name: Answer(raw, answer.arrays, sources)
+        name: Answer(raw, answer.arrays, places)
         for name, raw in zip(names, answer.probes, strict=False)
     }
     context = Context(plan, answers, cells)

@@ -148,7 +148,7 @@ def _public_check(test: NotebookTest) -> Check:
         if isinstance(error, dict):
             error = {**error, "message": str(error.get("message"))[:MAX_MESSAGE]}
         if isinstance(error, dict) and error.get("frames"):
-            raise CheckFailure(explain_error(error, answer.sources))
+            raise CheckFailure(explain_error(error, answer.places))
         if isinstance(error, dict):  # raised by the test's own code, on what the student's made
             raise CheckFailure(
                 t(

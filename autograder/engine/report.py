@@ -1,5 +1,6 @@
 """Show graded submissions to a person in a terminal: tables that fit its width, one line per
-exercise, scores with at most two decimals, exercises in grader.yaml's (the notebook's) order.
+exercise, scores with at most two decimals, exercises in grader.yaml's (the notebook's) order,
+every word in the reader's language (`lang`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.config import Course
+from autograder.engine.messages import mistake_line
 from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.i18n import N_, render, t
 
 STATUS_STYLE = {
     "passed": "green",
@@ -36,6 +39,18 @@ def without_folders(text: str) -> str:
 
 #: submission statuses of the class table whose reason is printed under it
 FAILED = {"error", "grader_error"}
+#: the words of an exercise's and a submission's status, as the tables show them
+STATUS = {
+    "passed": N_("passed"),
+    "partial": N_("partial"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "not_graded": N_("not graded"),
+    "graded": N_("graded"),
+    "incomplete": N_("incomplete"),
+    "grader_error": N_("grader_error"),  # as gradebook.csv writes it
+    "pending": N_("pending"),
+}
 
 
 def print_result(
@@ -44,81 +59,104 @@ def print_result(
     order: Iterable[str] = (),
     *,
     verbose: bool = False,
+    lang: str,
 ) -> None:
     """One line per exercise (points/max, status, the message's first line cut to fit); with
-    `verbose` the full messages, each check, and the training runs."""
+    `verbose` the full messages, each check, and the training runs. Everything in `lang`."""
+
+    def say(message: str, **params: str | int) -> str:
+        return render(t(message, **params) if params else message, lang)
+
     exercises = in_order(result.exercises, order)
     table = Table(
         title=escape(f"{result.assignment}: {result.submission}"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
     )
-    table.add_column("exercise", no_wrap=True)
-    table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("message", overflow="fold")  # the column that gives way
+    table.add_column(say(N_("exercise")), no_wrap=True)
+    table.add_column(say(N_("points")), justify="right", no_wrap=True)
+    table.add_column(say(N_("status")), no_wrap=True)
+    table.add_column(say(N_("message")), overflow="fold")  # the column that gives way
+    messages = {e.id: render(e.message, lang) for e in exercises}
     for exercise in exercises:
+        said = messages[exercise.id]
         message = (
-            Text(exercise.message)
-            if verbose
-            else Text(first_line(exercise.message), no_wrap=True, overflow="ellipsis")
+            Text(said) if verbose else Text(first_line(said), no_wrap=True, overflow="ellipsis")
         )
+        status = say(STATUS.get(exercise.status, exercise.status))
         table.add_row(
             escape(exercise.id),
-            f"{_number(exercise.points)}/{exercise.max_points:g}",
-            f"[{STATUS_STYLE[exercise.status]}]{exercise.status}[/]",
+            f"{_number(exercise.points)}/{_number(exercise.max_points)}",
+            f"[{STATUS_STYLE[exercise.status]}]{escape(status)}[/]",
             message,
         )
-    total = f"[bold]{_number(result.points)}[/]/{result.max_points:g}"
-    table.add_row("[bold]total[/]", total, "", "")
+    total = f"[bold]{_number(result.points)}[/]/{_number(result.max_points)}"
+    table.add_row(f"[bold]{say(N_('total'))}[/]", total, "", "")
     console.print(table)
     if verbose:
         for exercise in exercises:
-            _print_details(exercise, console)
+            _print_details(exercise, console, lang)
     if result.status == "error":
-        console.print(f"[bold red]submission error:[/] {escape(result.message)}")
+        lead = say(N_("submission error:"))
+        console.print(f"[bold red]{lead}[/] {escape(render(result.message, lang))}")
     for problem in (p for p in result.cell_problems if p.in_feedback):
-        where = f"cell {problem.cell}" + (f", line {problem.line}" if problem.line else "")
+        place = problem.place or t("cell {number}", number=str(problem.cell))
+        where = t("{place}, line {line}", place=place, line=problem.line) if problem.line else place
+        where_said = render(where, lang)
         said = f"{problem.kind}: {problem.message}"
         if not verbose:
-            said = cut(said, console.width - cell_len(where) - 2)
-        console.print(f"[yellow]{where}:[/] {escape(said)}", highlight=False)
+            said = cut(said, console.width - cell_len(where_said) - 2)
+        console.print(f"[yellow]{escape(where_said)}:[/] {escape(said)}", highlight=False)
     if result.status == "grader_error":
-        console.print(
-            f"[bold red]grader error (not the student's):[/] {escape(result.grader_problem)}"
-        )
+        lead = say(N_("grader error (not the student's):"))
+        console.print(f"[bold red]{lead}[/] {escape(result.grader_problem)}")
     for exercise in (e for e in exercises if e.grader_problem):
-        console.print(f"[magenta]{exercise.id} not graded:[/] {escape(exercise.grader_problem)}")
+        lead = say(N_("{exercise} not graded:"), exercise=exercise.id)
+        console.print(f"[magenta]{escape(lead)}[/] {escape(exercise.grader_problem)}")
     if not result.confined:
-        console.print("[bold yellow]warning:[/] student code ran without the sandbox")
+        warning = say(N_("warning: student code ran without the sandbox"))
+        console.print(f"[bold yellow]{escape(warning)}[/]")
     else:
-        console.print(f"[dim]confinement: {result.confinement}[/]", highlight=False)
-    if not verbose and any(e.message.strip() != first_line(e.message) for e in exercises):
-        console.print("[dim]messages cut to their first line; --verbose shows them whole[/]")
+        said = say(N_("confinement: {tier}"), tier=result.confinement)
+        console.print(f"[dim]{escape(said)}[/]", highlight=False)
+    if not verbose and any(m.strip() != first_line(m) for m in messages.values()):
+        cut_note = say(N_("messages cut to their first line; --verbose shows them whole"))
+        console.print(f"[dim]{escape(cut_note)}[/]")
 
 
-def _print_details(exercise: ExerciseResult, console: Console) -> None:
-    """The checks behind one exercise's score, and its training run."""
+def _print_details(exercise: ExerciseResult, console: Console, lang: str) -> None:
+    """The checks behind one exercise's score, the known mistake it matches, its training run."""
     if not exercise.checks and exercise.training is None:
         return
     console.print(f"[bold]{escape(exercise.id)}[/] ({escape(exercise.title)})", highlight=False)
+    if exercise.mistake is not None:
+        console.print(f"  [yellow]{escape(mistake_line(exercise.mistake, lang))}[/]")
     for check in exercise.checks:
-        mark = "[green]ok[/]" if check.passed else "[red]failed[/]"
-        hidden = " (hidden)" if check.hidden else ""
-        line = (
-            f"  {mark} {escape(check.name)}{hidden}: {escape(check.message or check.description)}"
+        mark = (
+            f"[green]{escape(render(N_('ok'), lang))}[/]"
+            if check.passed
+            else f"[red]{escape(render(N_('failed'), lang))}[/]"
         )
-        console.print(line, highlight=False)
+        hidden = render(N_(" (hidden)"), lang) if check.hidden else ""
+        said = render(check.message or check.description, lang)
+        console.print(
+            f"  {mark} {escape(check.name)}{escape(hidden)}: {escape(said)}", highlight=False
+        )
         if not check.passed and (check.expected or check.actual):
-            console.print(
-                f"    expected {escape(str(check.expected))}, got {escape(str(check.actual))}",
-                highlight=False,
+            shown = t(
+                "expected {expected}, got {actual}",
+                expected=check.expected or "-",
+                actual=check.actual or "-",
             )
+            console.print(f"    {escape(render(shown, lang))}", highlight=False)
     if exercise.training is not None:
-        console.print(f"  training: {escape(exercise.training.summary())}", highlight=False)
+        said = t("training: {summary}", summary=exercise.training.summary())
+        console.print(f"  {escape(render(said, lang))}", highlight=False)
 
 
-def print_gradebook(rows: list, course: Course, assignment: str, console: Console) -> None:
+def print_gradebook(
+    rows: list, course: Course, assignment: str, console: Console, *, lang: str
+) -> None:
     """The batch summary: one line per student with each exercise's points.
 
     Exercises get short labels (E1, E2, ...) with a key under the table, so that the table fits
@@ -138,7 +176,10 @@ def print_gradebook(rows: list, course: Course, assignment: str, console: Consol
     student_width = min(_widest(students, "student"), 20)  # longer names fold
     beside = student_width + _widest(totals, "total") + _widest(statuses, "status") + 2
     widths = [_widest([c[e] for c in cells], labels[e]) for e in exercises]
-    title = escape(f"{assignment}: {len(rows)} students")
+    title = escape(
+        render(t("{assignment}: {n} students", assignment=assignment, n=len(rows)), lang)
+    )
+    heads = {name: render(name, lang) for name in (N_("student"), N_("total"), N_("status"))}
     for number, part in enumerate(_parts(widths, console.width - beside, console.width)):
         table = Table(
             title=title if number == 0 else None,
@@ -147,26 +188,30 @@ def print_gradebook(rows: list, course: Course, assignment: str, console: Consol
             padding=(0, 0),
             show_edge=False,
         )
-        table.add_column("student", overflow="fold", max_width=student_width)
+        table.add_column(heads["student"], overflow="fold", max_width=student_width)
         for index in part:
             table.add_column(labels[exercises[index]], justify="right", no_wrap=True)
         if number == 0:
-            table.add_column("total", justify="right", no_wrap=True)
-            table.add_column("status", no_wrap=True)
+            table.add_column(heads["total"], justify="right", no_wrap=True)
+            table.add_column(heads["status"], no_wrap=True)
         for student, row_cells, total, status in zip(
             students, cells, totals, statuses, strict=True
         ):
             shown = [row_cells[exercises[index]] for index in part]
             if number == 0:
                 style = {"graded": "green", "incomplete": "yellow"}.get(status, "red")
-                shown += [total, f"[{style}]{escape(status)}[/]"]
+                said = render(STATUS.get(status, status), lang)
+                shown += [total, f"[{style}]{escape(said)}[/]"]
             table.add_row(escape(student), *shown)
         console.print(table)
     key = ", ".join(f"{labels[e]}={e}" for e in exercises)
-    console.print(f"[dim]key:[/] {escape(key)}", highlight=False)
+    console.print(f"[dim]{escape(render(N_('key:'), lang))}[/] {escape(key)}", highlight=False)
     for row in (r for r in rows if r.submission.status in FAILED):
-        lead = f"{row.submission.student}: {row.submission.status}: "
-        message = without_folders(row.submission.message or "no reason recorded")
+        status = render(STATUS.get(row.submission.status, row.submission.status), lang)
+        lead = f"{row.submission.student}: {status}: "
+        recorded = row.result.message if row.result and row.result.message else None
+        reason = recorded or row.submission.message or N_("no reason recorded")
+        message = without_folders(render(reason, lang))
         reason = cut(message, console.width - cell_len(lead))
         console.print(f"[red]{escape(lead)}[/]{escape(reason)}", highlight=False)
 

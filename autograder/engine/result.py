@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from autograder.i18n import Text, t
+from autograder.i18n import N_, Text, t
 
 #: What a person reads, recorded language-neutral: an English literal or a template with its
 #: values, rendered in the reader's language (`autograder.i18n.render`). Results stored before
@@ -20,6 +20,16 @@ Status = Literal["passed", "partial", "failed", "error", "not_graded"]
 #: "container" (a dropped uid, a seccomp filter and file modes, where namespaces are refused),
 #: "none" (only where grader.yaml allows grading unconfined, and then every result says so).
 Confinement = Literal["namespaces", "container", "none"]
+
+
+#: why a training run ended, as its record says it (`TrainingRecord.stopped`)
+STOPPED = {
+    "steps": N_("all steps done"),
+    "decided": N_("the result was known"),
+    "seconds": N_("time budget reached"),
+    "time_limit": N_("cut off by the time limit"),
+    "diverged": N_("the loss diverged"),
+}
 
 
 class _Record(BaseModel):
@@ -84,7 +94,7 @@ class TrainingRecord(_Record):
             steps=self.steps,
             seconds=self.seconds,
             device=self.device_name,
-            stopped=self.stopped,
+            stopped=Text(template=STOPPED.get(self.stopped, self.stopped)),
             seed=self.seed,
         )
 
@@ -120,6 +130,8 @@ class CellProblem(_Record):
     kind: str
     message: str
     line: int | None = None
+    #: the cell as the student finds it ("exercise rnn_cell, the cell starting `class RNN...`")
+    place: Text | None = None
     #: False for errors that are expected while grading (demo cells that need the data)
     in_feedback: bool = True
 

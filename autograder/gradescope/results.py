@@ -14,34 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from autograder.atomic import write_atomically
+from autograder.engine.messages import mistake_line, problem_line
 from autograder.engine.result import CheckResult, ExerciseResult, SubmissionResult
+from autograder.i18n import N_, render, t
 
 #: The run's own log (stdout) is for instructors: it names hidden checks and their messages.
 STDOUT_VISIBILITY = "hidden"
 #: Enough cell problems to point a student at the first mistakes, few enough to stay readable.
 MAX_LISTED_CELLS = 10
 #: A not-graded check's output: the grader failed there, so nothing in it is the student's.
-NOT_GRADED_OUTPUT = (
+NOT_GRADED_OUTPUT = N_(
     "Not graded: the autograder could not run this check. This is a problem on the grader's "
     "side, not in your work; the course staff have been told."
 )
-DATA_NOTE = (
+DATA_NOTE = N_(
     "(The course data is not available while grading, so cells that load data, train or sample "
     "are expected to fail or be skipped; only the graded functions and classes count.)"
 )
 
 
 def to_gradescope(
-    result: SubmissionResult, public_visibility: str, hidden_visibility: str
+    result: SubmissionResult, public_visibility: str, hidden_visibility: str, *, lang: str
 ) -> dict[str, Any]:
-    """The results.json document for `result`, with the course's visibility settings."""
+    """The results.json document for `result`, with the course's visibility settings, every
+    sentence in `lang`."""
     tests: list[dict[str, Any]] = []
     for number, exercise in enumerate(result.exercises, start=1):
-        tests.extend(_exercise_tests(exercise, number, public_visibility, hidden_visibility))
+        tests.extend(_exercise_tests(exercise, number, public_visibility, hidden_visibility, lang))
     return {
         "score": round(result.points, 4),
         "execution_time": max(0, round(result.seconds)),
-        "output": summary(result),
+        "output": summary(result, lang),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -65,26 +68,35 @@ def to_gradescope(
 
 
 def _exercise_tests(
-    exercise: ExerciseResult, number: int, public_visibility: str, hidden_visibility: str
+    exercise: ExerciseResult,
+    number: int,
+    public_visibility: str,
+    hidden_visibility: str,
+    lang: str,
 ) -> list[dict[str, Any]]:
-    """One test per check, each worth the exercise's points times its share of the weights."""
+    """One test per check, each worth the exercise's points times its share of the weights.
+    A known mistake is named on the exercise's first failed hidden check (where its points go)."""
     tests = []
     shares = _shares(exercise)
     earned = _earned(exercise, shares)
+    named = next((c.name for c in exercise.checks if c.hidden and not c.passed), None)
     for index, (check, share, score) in enumerate(
         zip(exercise.checks, shares, earned, strict=True), start=1
     ):
         test: dict[str, Any] = {
-            "name": f"{exercise.id}: {check.description}",
+            "name": f"{exercise.id}: {render(check.description, lang)}",
             "number": f"{number}.{index}",
             "score": score,
             "max_score": share,
             "status": "passed" if check.passed else "failed",
-            "output": _check_output(check),
+            "output": _check_output(check, lang),
             "visibility": hidden_visibility if check.hidden else public_visibility,
         }
+        if check.name == named and exercise.mistake is not None:
+            test["output"] += "\n" + mistake_line(exercise.mistake, lang)
         if _not_graded(exercise):  # the student never sees the grader's own problem here
-            test.update(name=f"{test['name']} (not graded)", output=NOT_GRADED_OUTPUT)
+            name = render(t("{test} (not graded)", test=test["name"]), lang)
+            test.update(name=name, output=render(NOT_GRADED_OUTPUT, lang))
             test["tags"] = ["not graded"]
         tests.append(test)
     return tests
@@ -123,56 +135,68 @@ def _earned(exercise: ExerciseResult, shares: list[float]) -> list[float]:
     return scaled
 
 
-def _check_output(check: CheckResult) -> str:
+def _check_output(check: CheckResult, lang: str) -> str:
     if check.passed:
-        return "passed"
-    lines = [check.message or "failed"]
+        return render(N_("passed"), lang)
+    lines = [render(check.message, lang) or render(N_("failed"), lang)]
     if check.expected is not None:
-        lines.append(f"expected: {check.expected}")
+        lines.append(render(t("expected: {expected}", expected=check.expected), lang))
     if check.actual is not None:
-        lines.append(f"got: {check.actual}")
+        lines.append(render(t("got: {actual}", actual=check.actual), lang))
     return "\n".join(lines)
 
 
-def summary(result: SubmissionResult) -> str:
-    """What concerns the whole submission, without revealing any hidden check."""
+def summary(result: SubmissionResult, lang: str) -> str:
+    """What concerns the whole submission, in `lang`, without revealing any hidden check."""
     if result.status == "error":
-        return f"Your submission could not be graded: {result.message}"
+        said = t("Your submission could not be graded: {reason}", reason=result.message)
+        return render(said, lang)
     graded = [e for e in result.exercises if not _not_graded(e)]
     public = [c for e in graded for c in e.checks if not c.hidden]
-    lines = [f"Public checks passed: {sum(c.passed for c in public)} of {len(public)}."]
+    passed = sum(c.passed for c in public)
+    lines = [render(t("Public checks passed: {n} of {total}.", n=passed, total=len(public)), lang)]
     trained = [e for e in result.exercises if e.training is not None]
     if trained:
-        lines.append("Training runs (the grader's own loop on your code):")
-        lines += [f"  {e.id}: {e.training.summary()}" for e in trained if e.training]
+        lines.append(render(N_("Training runs (the grader's own loop on your code):"), lang))
+        lines += [f"  {e.id}: {render(e.training.summary(), lang)}" for e in trained if e.training]
     skipped = [e.id for e in result.exercises if _not_graded(e)]
     if skipped:
-        lines.append(
-            f"Not graded: {', '.join(skipped)}. The autograder could not run "
-            f"{'these checks' if len(skipped) > 1 else 'this check'} (a problem on the grader's "
-            "side, not in your work); the course staff have been told. Your score here does not "
-            "include them."
+        said = t(
+            "Not graded: {exercises}. The autograder could not run this check (a problem on "
+            "the grader's side, not in your work); the course staff have been told. Your score "
+            "here does not include it.",
+            exercises=skipped[0],
         )
+        if len(skipped) > 1:
+            said = t(
+                "Not graded: {exercises}. The autograder could not run these checks (a problem "
+                "on the grader's side, not in your work); the course staff have been told. Your "
+                "score here does not include them.",
+                exercises=", ".join(skipped),
+            )
+        lines.append(render(said, lang))
     broken = [e for e in result.exercises if e.status == "error"]
     if broken:
-        lines.append("Exercises that could not be graded:")
-        lines += [f"  {e.id}: {e.message}" for e in broken]
+        lines.append(render(N_("Exercises that could not be graded:"), lang))
+        lines += [f"  {e.id}: {render(e.message, lang)}" for e in broken]
     problems = [problem for problem in result.cell_problems if problem.in_feedback]
     if problems:
-        lines.append(f"Cells that raised an error while grading ({len(problems)}):")
-        for problem in problems[:MAX_LISTED_CELLS]:
-            where = f"cell {problem.cell}" + (f", line {problem.line}" if problem.line else "")
-            lines.append(f"  {where}: {problem.kind}: {problem.message}")
+        said = t("Cells that raised an error while grading ({n}):", n=len(problems))
+        lines.append(render(said, lang))
+        lines += [f"  {problem_line(problem, lang)}" for problem in problems[:MAX_LISTED_CELLS]]
         if len(problems) > MAX_LISTED_CELLS:
-            lines.append(f"  ... and {len(problems) - MAX_LISTED_CELLS} more")
+            more = t("... and {n} more", n=len(problems) - MAX_LISTED_CELLS)
+            lines.append(f"  {render(more, lang)}")
     if result.skipped_cells:
         by_reason: dict[str, list[str]] = defaultdict(list)
         for cell, reason in sorted(result.skipped_cells.items()):
             by_reason[reason].append(str(cell))
-        lines.append("Cells not run while grading:")
-        lines += [f"  {', '.join(cells)}: {reason}" for reason, cells in by_reason.items()]
+        lines.append(render(N_("Cells not run while grading:"), lang))
+        lines += [
+            f"  {', '.join(cells)}: {render(reason, lang)}" for reason, cells in by_reason.items()
+        ]
     if problems or result.skipped_cells:
-        lines.append(DATA_NOTE)
+        lines.append(render(DATA_NOTE, lang))
     return "\n".join(lines)
 
 

@@ -31,18 +31,20 @@ from rich.console import Console
 
 from autograder.config import Course
 from autograder.engine.grade import DEFAULT_SEED, GRADER_FAILED, unanswered
+from autograder.engine.messages import error_message
 from autograder.engine.public_tests import with_public_tests
 from autograder.engine.report import print_result
-from autograder.engine.result import ExerciseResult, SubmissionResult
+from autograder.engine.result import ExerciseResult, Message, SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE
 from autograder.gradescope.results import to_gradescope, write_results
 from autograder.grading import grade_notebook
+from autograder.i18n import DEFAULT_LANGUAGE, N_, render, t
 from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import GRADER_PACKAGES, Protected, isolation_for
 
-PENDING = "not graded yet (time limit)"
+PENDING = N_("not graded yet (time limit)")
 
 
 def main(root: Path = Path("/autograder")) -> int:
@@ -56,21 +58,22 @@ def main(root: Path = Path("/autograder")) -> int:
         course = Course(root / "source" / "grader.yaml")
         progress = Progress(course, read_assignment(root / "source"), results_path)
     except GraderError as error:
-        write_results(results_path, misconfigured(str(error)))
+        write_results(results_path, misconfigured(str(error), DEFAULT_LANGUAGE))
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
         notebook = find_notebook(root / "submission", progress.assignment)
         progress.accept(notebook)
     except GraderError as error:
-        progress.publish(progress.so_far(str(error), status="error", message=str(error)))
+        said = error_message(error)
+        progress.publish(progress.so_far(said, status="error", message=said))
         print(f"submission refused: {error}")
         return 0
     try:
         shut_out_others(root / "source")
         progress.isolation = isolation_for(course, extra=Protected((), (str(results_path.parent),)))
     except GraderError as error:
-        return grader_failed(results_path, str(error))
+        return grader_failed(results_path, str(error), progress.lang)
     progress.publish(progress.so_far(PENDING))
     try:
         result = grade_notebook(
@@ -82,10 +85,11 @@ def main(root: Path = Path("/autograder")) -> int:
         )
     except Exception as error:
         traceback.print_exc()
-        return grader_failed(results_path, f"{type(error).__name__}: {error}")
-    print_result(result, Console(width=120), verbose=True)  # the staff-only log: everything
+        return grader_failed(results_path, f"{type(error).__name__}: {error}", progress.lang)
+    # the staff-only log: everything
+    print_result(result, Console(width=120), verbose=True, lang=progress.lang)
     if result.status == "grader_error":
-        return grader_failed(results_path, result.grader_problem)
+        return grader_failed(results_path, result.grader_problem, progress.lang)
     progress.publish(result)
     return 0
 
@@ -121,8 +125,13 @@ class Progress:
         self.finished[exercise.id] = exercise
         self.publish(self.so_far(PENDING))
 
+    @property
+    def lang(self) -> str:
+        """The language students read: grader.yaml's `feedback.language`."""
+        return self.course.config.feedback.language
+
     def so_far(
-        self, reason: str, status: Literal["graded", "error"] = "graded", message: str = ""
+        self, reason: Message, status: Literal["graded", "error"] = "graded", message: Message = ""
     ) -> SubmissionResult:
         """The finished exercises, and the others at 0 with `reason`."""
         exercises = [
@@ -148,7 +157,9 @@ class Progress:
 
     def publish(self, result: SubmissionResult) -> None:
         visibility = self.course.config.gradescope
-        document = to_gradescope(result, visibility.public_visibility, visibility.hidden_visibility)
+        document = to_gradescope(
+            result, visibility.public_visibility, visibility.hidden_visibility, lang=self.lang
+        )
         write_results(self.results_path, document)
 
 
@@ -167,7 +178,9 @@ def find_notebook(folder: Path, assignment: str) -> Path:
     """The one notebook of the submission; anything else is the student's to fix, said plainly."""
     wanted = f"{assignment}.ipynb"
     if not folder.is_dir():
-        raise GraderError(f"no submission was found; submit your completed {wanted}")
+        raise GraderError(
+            t("no submission was found; submit your completed {notebook}", notebook=wanted)
+        )
     paths = sorted(
         path for path in folder.rglob("*") if not _ignored(path.relative_to(folder).parts)
     )
@@ -177,18 +190,29 @@ def find_notebook(folder: Path, assignment: str) -> Path:
         found = [p.relative_to(folder).as_posix() for p in paths if not p.is_dir()]
         listing = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "") or "no files"
         raise GraderError(
-            f"your submission holds no notebook (.ipynb), only: {listing}; submit your "
-            f"completed {wanted}"
+            t(
+                "your submission holds no notebook (.ipynb), only: {files}; submit your "
+                "completed {notebook}",
+                files=listing,
+                notebook=wanted,
+            )
         )
     if len(notebooks) > 1:
         raise GraderError(
-            f"your submission holds {len(notebooks)} notebooks ({', '.join(names)}); "
-            f"submit exactly one, your completed {wanted}"
+            t(
+                "your submission holds {n} notebooks ({names}); submit exactly one, your "
+                "completed {notebook}",
+                n=len(notebooks),
+                names=", ".join(names),
+                notebook=wanted,
+            )
         )
     notebook = notebooks[0]
     # A link could name any file the grader (root) may read, such as the master notebook.
     if notebook.is_symlink() or not notebook.resolve().is_relative_to(folder.resolve()):
-        raise GraderError(f"{names[0]} is a link, not a notebook; submit the notebook file itself")
+        raise GraderError(
+            t("{name} is a link, not a notebook; submit the notebook file itself", name=names[0])
+        )
     return notebook
 
 
@@ -215,13 +239,14 @@ def shut_out_others(source: Path) -> None:
             os.chmod(folder, folder.stat().st_mode & 0o700)
 
 
-def grader_failed(results_path: Path, problem: str) -> int:
-    """The grader, not the student, failed: say so to the student, the cause to the staff."""
+def grader_failed(results_path: Path, problem: str, lang: str) -> int:
+    """The grader, not the student, failed: say so to the student (in `lang`), the cause to the
+    staff."""
     write_results(
         results_path,
         {
             "score": 0.0,
-            "output": GRADER_FAILED,
+            "output": render(GRADER_FAILED, lang),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "extra_data": {"status": "grader_error", "grader_problem": problem[-4000:]},
@@ -232,11 +257,13 @@ def grader_failed(results_path: Path, problem: str) -> int:
     return 1
 
 
-def misconfigured(message: str) -> dict:
-    """results.json for an autograder that cannot grade at all: the instructor must act."""
+def misconfigured(message: str, lang: str) -> dict:
+    """results.json for an autograder that cannot grade at all: the instructor must act (in
+    `lang`: grader.yaml, which names the course's language, could not be read)."""
+    said = N_("The autograder is not set up correctly; tell your instructor.")
     return {
         "score": 0.0,
-        "output": f"The autograder is not set up correctly; tell your instructor.\n{message}",
+        "output": f"{render(said, lang)}\n{message}",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],

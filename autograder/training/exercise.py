@@ -11,6 +11,7 @@ import numpy as np
 from autograder.config import Course
 from autograder.engine.checks import CheckFailure, explain_error
 from autograder.engine.exercise import Context, Exercise, Plan, check
+from autograder.i18n import t
 from autograder.training.data import DataMissingError
 from autograder.training.feedback import crash_hint, feedback
 from autograder.training.settings import Threshold, budget_for, check_device, resolve_threshold
@@ -65,7 +66,13 @@ def trained(ctx: Context) -> None:
     answer = ctx.answer("train")
     if not answer.raw.get("ok"):
         details = answer.raw.get("error") or {}
-        raise CheckFailure(explain_error(details) + crash_hint(details))
+        raise CheckFailure(
+            t(
+                "{error}. {hint}",
+                error=explain_error(details, answer.places),
+                hint=crash_hint(details),
+            )
+        )
     _scored(ctx)
 
 
@@ -74,7 +81,7 @@ def outputs_usable(ctx: Context) -> None:
     scored = _scored(ctx)
     for step, problem in zip(scored.steps, scored.problems, strict=True):
         if problem is not None:
-            raise CheckFailure(f"at step {step}, {problem}")
+            raise CheckFailure(t("at step {step}, {problem}", step=step, problem=problem))
 
 
 @check("the trained model reaches the calibrated threshold on held-out data")
@@ -90,5 +97,9 @@ def reaches_threshold(ctx: Context) -> None:
         feedback(spec, scored, threshold, verdict),
         expected=f"{metric.name} {'≥' if metric.higher_is_better else '≤'} "
         f"{metric.format(threshold.value)}",
-        actual=f"{metric.format(verdict.best)} (best of {len(scored.values)} checkpoints)",
+        actual=t(
+            "{best} (best of {n} checkpoints)",
+            best=metric.format(verdict.best) if verdict.best is not None else "-",
+            n=len(scored.values),
+        ),
     )

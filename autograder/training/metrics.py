@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograder.i18n import N_, Text, t
+
 #: How far a row of log-probabilities may sum from 1 (outputs come back as float16 for words).
 LOG_PROB_TOLERANCE = 0.02
 
@@ -49,8 +51,12 @@ def _finite(outputs: np.ndarray, what: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         share = float(np.mean(~np.isfinite(values)))
         raise UnusableOutputError(
-            f"{share:.0%} of the {what} are NaN or infinite: training diverged or the forward "
-            "pass divides by zero"
+            t(
+                "{share} of the {what} are NaN or infinite: training diverged or the forward "
+                "pass divides by zero",
+                share=f"{share:.0%}",
+                what=Text(template=what),
+            )
         )
     return values
 
@@ -58,7 +64,12 @@ def _finite(outputs: np.ndarray, what: str) -> np.ndarray:
 def _shape(outputs: np.ndarray, shape: tuple[int, ...], what: str) -> None:
     if tuple(outputs.shape) != tuple(shape):
         raise UnusableOutputError(
-            f"the {what} have shape {tuple(outputs.shape)}, expected {tuple(shape)}"
+            t(
+                "the {what} have shape {shape}, expected {expected}",
+                what=Text(template=what),
+                shape=str(tuple(outputs.shape)),
+                expected=str(tuple(shape)),
+            )
         )
 
 
@@ -80,8 +91,8 @@ def balanced_accuracy(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> f
     """
     labels = expected["labels"]
     classes = int(expected["num_classes"]) if "num_classes" in expected else int(labels.max()) + 1
-    _shape(outputs, (len(labels), classes), "logits for the held-out names")
-    predicted = _finite(outputs, "logits").argmax(axis=1)
+    _shape(outputs, (len(labels), classes), N_("logits for the held-out names"))
+    predicted = _finite(outputs, N_("logits")).argmax(axis=1)
     recalls = [np.mean(predicted[labels == c] == c) for c in np.unique(labels)]
     return float(np.mean(recalls))
 
@@ -96,8 +107,8 @@ def next_char_loss(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> floa
     vocab = int(expected["vocab"])
     if outputs.ndim == 2 and outputs.shape[0] == targets.size:
         outputs = outputs.reshape(*targets.shape, -1)  # forward returns (batch * seq, vocab)
-    _shape(outputs, (*targets.shape, vocab), "logits for the held-out windows")
-    return _mean_nll(_log_softmax(_finite(outputs, "logits")), targets)
+    _shape(outputs, (*targets.shape, vocab), N_("logits for the held-out windows"))
+    return _mean_nll(_log_softmax(_finite(outputs, N_("logits"))), targets)
 
 
 def word_loss(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> float:
@@ -109,20 +120,27 @@ def word_loss(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> float:
     """
     targets = expected["targets"]
     vocab = int(expected["vocab"])
-    _shape(outputs, (*targets.shape, vocab), "log-probabilities for the held-out windows")
-    values = _finite(outputs, "log-probabilities")
+    _shape(outputs, (*targets.shape, vocab), N_("log-probabilities for the held-out windows"))
+    values = _finite(outputs, N_("log-probabilities"))
     if values.max() > LOG_PROB_TOLERANCE:
         raise UnusableOutputError(
-            f"the outputs reach {values.max():.3g}, but log-probabilities are never positive: "
-            "forward should return log_softmax(logits, dim=-1), not probabilities or logits"
+            t(
+                "the outputs reach {largest}, but log-probabilities are never positive: "
+                "forward should return log_softmax(logits, dim=-1), not probabilities or logits",
+                largest=f"{values.max():.3g}",
+            )
         )
     sums = np.exp(values).sum(axis=-1)
     worst = float(np.max(np.abs(np.log(sums))))
     if worst > LOG_PROB_TOLERANCE:
         raise UnusableOutputError(
-            f"the outputs do not sum to 1 over the vocabulary (exp sums range from "
-            f"{sums.min():.3g} to {sums.max():.3g}): apply log_softmax over the last axis, the "
-            "vocabulary, not over the sequence or the batch"
+            t(
+                "the outputs do not sum to 1 over the vocabulary (exp sums range from {low} to "
+                "{high}): apply log_softmax over the last axis, the vocabulary, not over the "
+                "sequence or the batch",
+                low=f"{sums.min():.3g}",
+                high=f"{sums.max():.3g}",
+            )
         )
     return _mean_nll(values, targets)
 
@@ -148,26 +166,26 @@ METRICS = {
     for metric in (
         Metric(
             "balanced_accuracy",
-            "balanced accuracy (mean recall per language) on held-out names",
+            N_("balanced accuracy (mean recall per language) on held-out names"),
             True,
             balanced_accuracy,
         ),
         Metric(
             "next_char_loss",
-            "cross-entropy on held-out text, with the grader's next-character targets",
+            N_("cross-entropy on held-out text, with the grader's next-character targets"),
             False,
             next_char_loss,
             " nats",
         ),
         Metric(
             "perplexity",
-            "perplexity on held-out WikiText-2 windows (valid.txt), with the grader's targets",
+            N_("perplexity on held-out WikiText-2 windows (valid.txt), with the grader's targets"),
             False,
             perplexity,
         ),
         Metric(
             "sentence_mse",
-            "summed MSE between each output and the next one-hot row of the sentence",
+            N_("summed MSE between each output and the next one-hot row of the sentence"),
             False,
             sentence_mse,
         ),

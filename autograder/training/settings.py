@@ -12,6 +12,7 @@ from typing import Any
 
 from autograder.config import Course, Training, TrainingBudget
 from autograder.errors import GraderError
+from autograder.i18n import N_, Text, t
 from autograder.training import calibration
 from autograder.training.device import device_class
 from autograder.training.spec import TrainingSpec
@@ -55,7 +56,7 @@ def budget_for(course: Course, spec: TrainingSpec, device: str) -> TrainingBudge
 class Threshold:
     value: float
     floor: float | None
-    source: str
+    source: Text | str
     calibration: dict[str, Any] | None
 
 
@@ -87,10 +88,12 @@ def resolve_threshold(course: Course, spec: TrainingSpec, device: str) -> Thresh
             f"{found['threshold']} in {where}"
         )
     if problem is None and found is not None:
-        source = (
-            f"calibrated on {found['reference']['n']} seeds of the reference "
-            f"({found['device_name']}): mean {found['reference']['mean']:.4g}, "
-            f"sd {found['reference']['sd']:.2g}"
+        source = t(
+            "calibrated on {n} seeds of the reference ({device}): mean {mean}, sd {sd}",
+            n=int(found["reference"]["n"]),
+            device=str(found["device_name"]),
+            mean=f"{found['reference']['mean']:.4g}",
+            sd=f"{found['reference']['sd']:.2g}",
         )
         return Threshold(float(found["threshold"]), found.get("floor"), source, found)
     if not config.allow_uncalibrated:
@@ -105,5 +108,5 @@ def resolve_threshold(course: Course, spec: TrainingSpec, device: str) -> Thresh
             "to fall back on; write a number"
         )
     return Threshold(
-        float(config.threshold), None, "set by hand in grader.yaml (uncalibrated)", None
+        float(config.threshold), None, N_("set by hand in grader.yaml (uncalibrated)"), None
     )

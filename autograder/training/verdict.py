@@ -13,6 +13,7 @@ import numpy as np
 
 from autograder.engine.checks import Answer, MalformedAnswer, Value
 from autograder.engine.result import TrainingRecord
+from autograder.i18n import Text, t
 from autograder.training.metrics import Metric, UnusableOutputError
 from autograder.training.settings import Threshold
 from autograder.training.spec import TrainingSpec
@@ -25,7 +26,7 @@ class Scored:
     steps: list[int]
     seconds: list[float]
     values: list[float | None]
-    problems: list[str | None]
+    problems: list[Text | str | None]
     train: dict[str, Any]
     curve: list[list[float]]
 
@@ -47,12 +48,14 @@ def score_answer(
         outputs = Value(point.get("outputs", {}), arrays)
         try:
             if outputs.type != "tensor":
-                raise UnusableOutputError(f"the model returned {outputs.describe()}, not a tensor")
+                raise UnusableOutputError(
+                    t("the model returned {value}, not a tensor", value=outputs.describe())
+                )
             values.append(metric.compute(outputs.array(), targets))
             problems.append(None)
         except UnusableOutputError as problem:
             values.append(None)
-            problems.append(str(problem))
+            problems.append(problem.args[0] if problem.args else str(problem))
     train = raw.get("train") if isinstance(raw.get("train"), dict) else {}
     curve = raw.get("curve") if isinstance(raw.get("curve"), list) else []
     return Scored(steps, seconds, values, problems, train, curve)
