@@ -20,9 +20,8 @@ from autograder.batch.runner import DB_NAME
 from autograder.batch.store import StoredSubmission
 from autograder.config import Course
 from autograder.demo import write_class
-from autograder.engine.report import STATUS, cut, print_gradebook, print_result
+from autograder.engine.report import cut, print_gradebook, print_result
 from autograder.engine.result import ExerciseResult, SubmissionResult
-from autograder.i18n import render
 
 ASSIGNMENT = "rnn_basics"  # the assignment with the most exercises: the widest class table
 LONG_ERROR = (
