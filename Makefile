@@ -13,7 +13,7 @@ $(BIN)/rnn-grader: pyproject.toml
 	# CPU build of PyTorch first: an unpinned torch would pull the CUDA wheels.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# The versions the tests ran with, as the Gradescope zip's setup.sh installs them.
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -c autograder/gradescope/constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]' -c autograder/gradescope/constraints.txt
 	touch $@
 
 setup: $(BIN)/rnn-grader

@@ -51,6 +51,16 @@ class Sandbox(_Strict):
     )
 
 
+class RayResources(_Strict):
+    """What one submission's Ray task asks the cluster for (`--executor ray`,
+    docs/scale-out.md): CPUs for the unit checks, a share of a GPU for training sent to cuda."""
+
+    cpus: float = Field(1.0, gt=0, description="CPUs for a submission's unit and CPU checks")
+    gpu_fraction: float = Field(
+        0.5, gt=0, le=1, description="the share of a GPU for its training checks on cuda"
+    )
+
+
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
@@ -152,6 +162,7 @@ class CourseConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     limits: Limits = Limits()
     sandbox: Sandbox = Sandbox()
+    ray: RayResources = RayResources()
     gradescope: Gradescope = Gradescope()
     feedback: Feedback = Feedback()
     assignments: dict[str, Assignment] = Field(min_length=1)

@@ -16,7 +16,8 @@ from rich.markup import escape
 from autograder.batch import exports
 from autograder.batch.report import gather
 from autograder.batch.report_page import write_report
-from autograder.batch.runner import DB_NAME, BatchInterrupted, BatchSummary, run_batch
+from autograder.batch.recording import BatchInterrupted, BatchSummary
+from autograder.batch.runner import DB_NAME, run_batch
 from autograder.batch.store import Store
 from autograder.config import Course
 from autograder.engine.report import print_gradebook
@@ -37,6 +38,8 @@ def grade_batch(
     training: bool = True,
     timings: bool = False,
     allow_incomplete: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
     lang: str | None = None,
 ) -> None:
     """Grade a class into `out` (see `run_batch`), write its exports, and report.
@@ -58,6 +61,8 @@ def grade_batch(
             regrade=regrade,
             only=only,
             training=training,
+            executor=executor,
+            ray_address=ray_address,
         )
     except KeyboardInterrupt as stop:
         console.print(interrupted(stop, out), highlight=False, soft_wrap=True)

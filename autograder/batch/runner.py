@@ -1,10 +1,13 @@
 """Grade a whole class: workers in parallel, every result committed as it arrives, resumable.
 
-The main process owns the store and proves the sandbox's confinement tier once, before any
-worker starts (no tier, no grading). Worker processes run the grading core (each with its own
-sandbox uid slot) and send back each exercise's result as JSON the moment it is scored. A worker
-that dies costs the submission it held, which is recorded as an error; the batch goes on. A
-submission the grader failed on ("grader_error") is graded again by the next run.
+The main process (the driver) owns the store (`autograder.batch.recording`); an executor decides
+where submissions are graded: the local one here (the default), or Ray's
+(`autograder.batch.ray_executor`, `--executor ray`). The local executor proves the sandbox's
+confinement tier once, in its first worker, before any other worker takes a task (no tier, no
+grading). Worker processes run the grading core (each with its own sandbox uid slot) and send
+back each exercise's result as JSON the moment it is scored. A worker that dies costs the
+submission it held, which is recorded as the grader's error; the batch goes on. A submission the
+grader failed on ("grader_error") is graded again by the next run.
 
 A rerun grades what does not stand (`autograder.batch.standing`): exercises never graded (the
 training checks of a --no-training run), scores of a file edited since, and scores graded under
@@ -20,62 +23,24 @@ import os
 import queue
 import signal
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from autograder.batch.collect import collect
-from autograder.batch.standing import Rerun, file_sha256, standing, to_grade
+from autograder.batch.recording import BatchSummary, Job, Recorder, Task
+from autograder.batch.standing import file_sha256, to_grade
 from autograder.batch.store import Store
 from autograder.config import Course
-from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises.fingerprint import Definitions
 from autograder.sandbox.exchange import Isolation
 from autograder.sandbox.tiers import IsolationError, Protected, isolation_for
 
 DB_NAME = "grades.sqlite"
-
-
-@dataclass
-class BatchSummary:
-    graded: int = 0
-    errors: int = 0
-    refused: int = 0  # unusable at intake (not a notebook, unsafe zip entry, ...)
-    superseded: int = 0
-    already_graded: int = 0
-    seconds: float = 0.0
-    changes: list[tuple[str, str, float | None, float]] = field(default_factory=list)
-    rerun: Rerun = field(default_factory=Rerun)  # why finished submissions were graded again
-
-
-class BatchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during grading: the workers are stopped; what finished is in the store."""
-
-    def __init__(self, finished: int, total: int) -> None:
-        super().__init__(f"{finished} of {total} submissions finished")
-        self.finished = finished
-        self.total = total
-
-
-@dataclass(frozen=True)
-class Task:
-    source: str
-    student: str
-    path: str
-    only: list[str] | None
-    training: bool = True
-    sha256: str = ""  # the file's hash as this run found it: what its scores are graded on
+EXECUTORS = ("local", "ray")
 
 
 def run_batch(
@@ -89,8 +54,14 @@ def run_batch(
     only: list[str] | None = None,
     training: bool = True,
     console: Console | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> BatchSummary:
-    """Collect, grade what is not graded yet (or everything with `regrade`), into RUN_DIR."""
+    """Collect, grade what is not graded yet (or everything with `regrade`), into RUN_DIR, with
+    the `executor`: "local" (worker processes here) or "ray" (tasks on the Ray cluster at
+    `ray_address`; none: a cluster of this machine alone, started for the run)."""
+    if executor not in EXECUTORS:
+        raise GraderError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
     console = console or Console(stderr=True)
     spec = course.config.assignment(assignment)
     for exercise in only or []:
@@ -129,17 +100,14 @@ def run_batch(
         if tasks:
             # Other students' notebooks and results must be as far out of reach as the grader.
             both = (str(path.resolve()), str(run_dir.resolve()))
-            _grade_all(
-                course,
-                assignment,
-                tasks,
-                store,
-                workers or os.cpu_count() or 1,
-                summary,
-                console,
-                Protected(both, both[1:]),
-                definitions,
-            )
+            job = Job(course, assignment, tasks, workers, Protected(both, both[1:]))
+            recorder = Recorder(store, job, summary, definitions, console)
+            if executor == "ray":
+                from autograder.batch.ray_executor import grade_on_ray  # Ray: an optional extra
+
+                grade_on_ray(job, recorder, ray_address)
+            else:
+                _grade_all(job, recorder)
         summary.seconds = time.monotonic() - started
         summary.changes = store.changes_since(started_at)
         return summary
@@ -147,28 +115,19 @@ def run_batch(
         store.close()
 
 
-def _grade_all(
-    course: Course,
-    assignment: str,
-    tasks: list[Task],
-    store: Store,
-    workers: int,
-    summary: BatchSummary,
-    console: Console,
-    protected: Protected,
-    definitions: Definitions,
-) -> None:
-    """Grade `tasks` in `workers` processes. The first worker proves the confinement tier in a
-    child of its zygote (the path every graded child takes, at the cost of a fork) while the
-    others start; each then takes the proven isolation from `setup` before its first task, or
-    None when no tier holds. The driver itself never imports torch."""
+def _grade_all(job: Job, recorder: Recorder) -> None:
+    """The local executor: grade the job's tasks in worker processes of this machine. The first
+    worker proves the confinement tier in a child of its zygote (the path every graded child
+    takes, at the cost of a fork) while the others start; each then takes the proven isolation
+    from `setup` before its first task, or None when no tier holds. The driver itself never
+    imports torch."""
     context = mp.get_context("spawn")
     inbox: mp.Queue = context.Queue()
     outbox: mp.Queue = context.Queue()
     setup: mp.Queue = context.Queue()
-    for task in tasks:
+    for task in job.tasks:
         inbox.put(task)
-    count = min(workers, len(tasks))
+    count = min(job.workers or os.cpu_count() or 1, len(job.tasks))
     for _ in range(count):
         inbox.put(None)
     isolation: Isolation | None = None
@@ -176,9 +135,9 @@ def _grade_all(
     def start(slot: int, prove: Protected | None = None):
         if isolation is not None:  # a replacement for a dead worker
             setup.put(isolation)
-        return _start(context, slot, course, assignment, (inbox, outbox, setup), prove)
+        return _start(context, slot, job.course, job.assignment, (inbox, outbox, setup), prove)
 
-    pool = {slot: start(slot, protected if slot == 0 else None) for slot in range(count)}
+    pool = {slot: start(slot, job.protected if slot == 0 else None) for slot in range(count)}
     try:
         isolation = _proven(pool[0], outbox)
     except BaseException:
@@ -188,74 +147,29 @@ def _grade_all(
     for _ in pool:
         setup.put(isolation)
     holding: dict[int, Task] = {}
-    order = list(course.config.assignment(assignment).exercises)
-    by_source = {task.source: task for task in tasks}
-    columns = (
-        TextColumn("[bold]grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failures]} failed"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    finished = 0
     try:
-        with Progress(*columns, console=console, transient=False) as progress:
-            bar = progress.add_task("grading", total=len(tasks), failures=0)
-            while finished < len(tasks):
+        with recorder.showing_progress():
+            while len(recorder.finished) < recorder.total:
                 try:
                     kind, slot, source, payload = outbox.get(timeout=1.0)
                 except queue.Empty:
-                    finished += _replace_dead(pool, holding, store, summary, inbox, start)
-                    progress.update(bar, completed=finished, failures=summary.errors)
+                    _replace_dead(pool, holding, recorder, inbox, start)
                     continue
-                task = by_source[source]
                 if kind == "start":
-                    holding[slot] = task
+                    holding[slot] = recorder.tasks[source]
                 elif kind == "exercise":
-                    graded = ExerciseResult.model_validate_json(payload)
-                    device = graded.training.device if graded.training else None
-                    fingerprint = definitions.of(graded.id, device)
-                    store.record_exercise(source, task.student, graded, task.sha256, fingerprint)
+                    recorder.exercise(source, payload)
                 elif kind == "done":
                     holding.pop(slot, None)
-                    result = _merged(
-                        store, source, SubmissionResult.model_validate_json(payload), order
-                    )
-                    left = standing(order, store.graded_under(source), task.sha256, definitions)
-                    store.finish(source, result, task.sha256, incomplete=bool(left))
-                    summary.graded += result.status == "graded"
-                    summary.errors += result.status in {"error", "grader_error"}
-                    finished += 1
+                    recorder.done(source, payload)
                 elif kind == "crashed":
                     holding.pop(slot, None)
-                    store.fail(source, payload, task.sha256, grader=True)
-                    summary.errors += 1
-                    finished += 1
-                progress.update(bar, completed=finished, failures=summary.errors)
+                    recorder.failed(source, payload)
     except KeyboardInterrupt:
         _stop(pool, inbox, setup)
-        raise BatchInterrupted(finished, len(tasks)) from None
+        raise recorder.interrupted() from None
     for process in pool.values():
         process.join(timeout=10)
-
-
-def _merged(
-    store: Store, source: str, result: SubmissionResult, order: list[str]
-) -> SubmissionResult:
-    """The full result: every exercise committed for this submission, in grader.yaml's order.
-
-    A resumed or `--only` run grades some exercises; the others come from the store.
-    """
-    stored = store.exercise_rows(source)
-    exercises = [stored[e] for e in order if e in stored] or result.exercises
-    return result.model_copy(
-        update={
-            "exercises": exercises,
-            "points": round(sum(e.points for e in exercises), 4),
-            "max_points": sum(e.max_points for e in exercises),
-        }
-    )
 
 
 def _stop(pool: dict[int, mp.Process], *queues: mp.Queue) -> None:
@@ -272,21 +186,16 @@ def _stop(pool: dict[int, mp.Process], *queues: mp.Queue) -> None:
             process.join(timeout=5)
 
 
-def _replace_dead(pool, holding, store, summary, inbox, start) -> int:
-    """Record the submission a dead worker held as an error, and start a new worker."""
-    lost = 0
+def _replace_dead(pool, holding, recorder: Recorder, inbox, start) -> None:
+    """Record the submission a dead worker held as the grader's error, and start a new worker."""
     for slot, process in list(pool.items()):
         if process.is_alive() or process.exitcode == 0:
             continue
         task = holding.pop(slot, None)
         if task is not None:
-            message = f"the grader's worker died (exit code {process.exitcode})"
-            store.fail(task.source, message, task.sha256, grader=True)
-            summary.errors += 1
-            lost += 1
+            recorder.failed(task.source, f"the grader's worker died (exit code {process.exitcode})")
             inbox.put(None)
             pool[slot] = start(slot)
-    return lost
 
 
 def _start(context, slot: int, course: Course, assignment: str, queues, prove):

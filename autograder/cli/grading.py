@@ -59,6 +59,12 @@ def grade(
         bool, typer.Option(help="print where the seconds went (phases, training, memory)")
     ] = False,
     verbose: Annotated[bool, typer.Option(help="one notebook: full messages, every check")] = False,
+    executor: Annotated[
+        str, typer.Option(help="a batch: 'local' workers, or 'ray' (docs/scale-out.md)")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="with --executor ray: the cluster (default: start one here)")
+    ] = None,
     allow_incomplete: AllowIncompleteOption = False,
     lang: LangOption = None,
     config: ConfigOption = None,
@@ -111,6 +117,8 @@ def grade(
         timings=timings,
         allow_incomplete=allow_incomplete,
         lang=lang,
+        executor=executor,
+        ray_address=ray_address,
     )
 
 
