@@ -67,8 +67,10 @@ def build(
     first, and said).
 
     Each Gradescope zip carries the course data its training checks read ($RNN_GRADER_DATA or
-    grader.yaml's data_dir); a check whose data is missing is built, but not graded there.
+    grader.yaml's data_dir); a check whose data is missing is built, but not graded there. It
+    carries the known mistakes' signatures too (graded once, then kept in the user's cache).
     """
+    from autograder.authoring.signatures import ensure_signatures, shipped_entries
     from autograder.gradescope.package import build_zip  # the exercises: only where one builds
 
     course = Course.discover(config)
@@ -78,7 +80,8 @@ def build(
         console.print(f"{name}: synced first ({cells} cell(s) from solutions/ and grader.yaml)")
     for name in names:
         built = build_step.build(course, name, dist_root)
-        gradescope = build_zip(course, name, dist_root)
+        signatures = ensure_signatures(course, name, say=console.print)
+        gradescope = build_zip(course, name, dist_root, shipped_entries(name, signatures))
         console.print(
             f"{name}: student template -> {built.template_dir.relative_to(course.root)}, "
             f"Gradescope autograder -> {gradescope.path} ({gradescope.megabytes:.1f} MB)",

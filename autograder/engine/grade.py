@@ -81,6 +81,8 @@ def grade_submission(
     on_result: Callable[[ExerciseResult], None] | None = None,
     zygote: Zygote | None = None,
     observe: Callable[[str, ExerciseAnswer], None] | None = None,
+    explain: Callable[[Exercise, Plan, ExerciseAnswer, ExerciseResult], ExerciseResult]
+    | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file against `exercises`. Problems with the file become an 'error'
     result, not exceptions.
@@ -88,9 +90,10 @@ def grade_submission(
     The engine knows exercises only through their definitions, handed down by the route (see
     `autograder.grading`). `on_result` sees each exercise's result as soon as it is scored, so
     that a caller can keep what finished even if grading is cut short later. `observe` sees each
-    exercise's raw answer (tooling: which modules its process imported). Without `isolation` the
-    strongest confinement tier that holds here is proven and used (an IsolationError where none
-    does: nothing is graded unconfined unless grader.yaml says so).
+    exercise's raw answer (tooling: which modules its process imported); `explain` may add to a
+    scored result before `on_result` sees it (a known mistake: engine/mistaken.py). Without
+    `isolation` the strongest confinement tier that holds here is proven and used (an
+    IsolationError where none does: nothing is graded unconfined unless grader.yaml says so).
     """
     started = time.monotonic()
     isolation = isolation or isolation_for(course, zygote=zygote)
@@ -151,7 +154,7 @@ def grade_submission(
         exercise = by_id[exercise_id]
         points = spec.exercises[exercise_id].points
         began = time.monotonic()
-        scored[exercise_id] = score(
+        result = score(
             exercise,
             plans[exercise_id],
             answer,
@@ -160,6 +163,8 @@ def grade_submission(
             policies[exercise_id],
             places=places,
         )
+        explained = explain(exercise, plans[exercise_id], answer, result) if explain else result
+        scored[exercise_id] = explained
         check_seconds += time.monotonic() - began
         if on_result is not None:
             on_result(scored[exercise_id])

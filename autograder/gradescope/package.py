@@ -104,8 +104,14 @@ def build_gradescope_zip(course: Course, assignment: str, dist_root: Path) -> Pa
     return build_zip(course, assignment, dist_root).path
 
 
-def build_zip(course: Course, assignment: str, dist_root: Path) -> GradescopeZip:
-    """Write `dist_root/<assignment>/gradescope.zip`; say which data it carries and lacks."""
+def build_zip(
+    course: Course, assignment: str, dist_root: Path, signatures: dict[str, bytes] | None = None
+) -> GradescopeZip:
+    """Write `dist_root/<assignment>/gradescope.zip`; say which data it carries and lacks.
+
+    `signatures`: the known mistakes' signatures as zip entries (`authoring/signatures.py`), so
+    that Gradescope names a student's known mistake without grading the mistakes itself.
+    """
     course.config.assignment(assignment)  # an unknown name fails here, listing the known ones
     master = course.master_notebook(assignment)
     if not master.is_file():
@@ -117,6 +123,7 @@ def build_zip(course: Course, assignment: str, dist_root: Path) -> GradescopeZip
         "setup.sh": setup_sh(required_python(constraints.read_text(encoding="utf-8"))).encode(),
         "run_autograder": RUN_AUTOGRADER.encode(),
         ASSIGNMENT_FILE: f"{assignment}\n".encode(),
+        **(signatures or {}),
     }
     for path in _project_files(course, assignment, master):
         entries[path.relative_to(course.root).as_posix()] = path.read_bytes()

@@ -221,26 +221,43 @@ EXERCISE = Exercise(
             "given hidden ignored",
             ("self.lstm(x, hidden)", "self.lstm(x)"),
             ("outputs_match", "chunks_join"),
+            hint=N_("the hidden state passed to forward is not used: look at the call of the LSTM"),
         ),
         Mistake(
             "batch_first missing",
             ("dropout=drop_prob, batch_first=True", "dropout=drop_prob"),
             ("forward_shapes",),
+            hint=N_(
+                "the LSTM reads its input as (seq, batch, features) while get_batches"
+                " gives (batch, seq): look at how the LSTM is created in __init__"
+            ),
         ),
         Mistake(
             "no dropout between LSTM layers",
             ("dropout=drop_prob, batch_first=True", "batch_first=True"),
             ("dropout_between_layers", "layers_defined"),
+            hint=N_(
+                "the LSTM has no dropout between its layers: look at the arguments "
+                "the LSTM is created with"
+            ),
         ),
         Mistake(
             "LSTM dropout fixed at 0.5",
             ("dropout=drop_prob, batch_first=True", "dropout=0.5, batch_first=True"),
             ("layers_defined",),
+            hint=N_(
+                "the LSTM's dropout ignores drop_prob: look at the arguments the LSTM"
+                " is created with"
+            ),
         ),
         Mistake(
             "Dropout probability fixed at 0.5",
             ("self.dropout = nn.Dropout(drop_prob)", "self.dropout = nn.Dropout(0.5)"),
             ("layers_defined", "dropout_statistics"),
+            hint=N_(
+                "the dropout layer ignores drop_prob: look at how the dropout layer "
+                "is created in __init__"
+            ),
         ),
         Mistake(
             "hard-coded Anna vocabulary in fc",
@@ -249,11 +266,19 @@ EXERCISE = Exercise(
                 "self.fc = nn.Linear(n_hidden, 83)",
             ),
             ("forward_shapes",),
+            hint=N_(
+                "the output layer's size is fixed to one text's vocabulary instead of"
+                " the model's characters: look at how fc is created"
+            ),
         ),
         Mistake(
             "output dropout not applied",
             ("out = self.dropout(lstm_out)", "out = lstm_out"),
             ("dropout_on_lstm_output",),
+            hint=N_(
+                "the LSTM's output goes to fc without dropout: look at the steps "
+                "between the LSTM and fc in forward"
+            ),
         ),
         Mistake(
             "dropout after fc",
@@ -262,6 +287,10 @@ EXERCISE = Exercise(
                 "out = lstm_out.reshape(-1, self.n_hidden)\n        out = self.dropout(self.fc(out))",
             ),
             ("dropout_on_lstm_output",),
+            hint=N_(
+                "dropout is applied to the scores instead of the LSTM's output: look "
+                "at where dropout sits in forward"
+            ),
         ),
         Mistake(
             "dropout on the input instead of the LSTM output",
@@ -270,11 +299,19 @@ EXERCISE = Exercise(
                 "lstm_out, hidden = self.lstm(self.dropout(x), hidden)\n        out = lstm_out",
             ),
             ("dropout_statistics", "dropout_between_layers"),
+            hint=N_(
+                "dropout is applied to the input instead of the LSTM's output: look "
+                "at where dropout sits in forward"
+            ),
         ),
         Mistake(
             "F.dropout also in eval mode",
             ("out = self.dropout(lstm_out)", "out = F.dropout(lstm_out, self.drop_prob)"),
             ("outputs_match", "chunks_join"),
+            hint=N_(
+                "dropout still drops values after model.eval(): look at how dropout "
+                "is applied in forward"
+            ),
         ),
         Mistake(
             "flattened time-major",
@@ -283,21 +320,33 @@ EXERCISE = Exercise(
                 "out = out.transpose(0, 1).reshape(-1, self.n_hidden)",
             ),
             ("outputs_match", "chunks_join"),
+            hint=N_(
+                "the flattened output orders rows by time step, not by sequence: look"
+                " at how the LSTM output is reshaped"
+            ),
         ),
         Mistake(
             "view on the non-contiguous LSTM output",
             ("out = out.reshape(-1, self.n_hidden)", "out = out.view(-1, self.n_hidden)"),
             ("forward_shapes",),
+            hint=N_(
+                "view fails on the LSTM's output, which is not contiguous in memory: "
+                "look at how the output is flattened"
+            ),
         ),
         Mistake(
             "fc only on the last step",
             ("out = out.reshape(-1, self.n_hidden)", "out = out[:, -1, :]"),
             ("forward_shapes",),
+            hint=N_("scores are computed for the last time step only: look at what you give fc"),
         ),
         Mistake(
             "softmax instead of scores",
             ("out = self.fc(out)", "out = F.softmax(self.fc(out), dim=1)"),
             ("outputs_match",),
+            hint=N_(
+                "forward returns probabilities, not raw scores: look at what is applied after fc"
+            ),
         ),
         Mistake(
             "hidden detached inside forward",
@@ -306,6 +355,10 @@ EXERCISE = Exercise(
                 "self.lstm(x, tuple(each.detach() for each in hidden))",
             ),
             ("gradients_match",),
+            hint=N_(
+                "forward cuts the gradient through the hidden state it was given: "
+                "look at what happens to hidden before the LSTM call"
+            ),
         ),
         Mistake(
             "only h returned",
@@ -314,6 +367,10 @@ EXERCISE = Exercise(
                 "lstm_out, (hidden, _) = self.lstm(x, hidden)",
             ),
             ("forward_shapes",),
+            hint=N_(
+                "forward returns only h, not the (h, c) pair the LSTM gives: look at "
+                "how the LSTM's state is unpacked"
+            ),
         ),
     ),
 )

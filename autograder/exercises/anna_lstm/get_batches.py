@@ -268,32 +268,58 @@ EXERCISE = Exercise(
             "tail not dropped",
             ("np.asarray(arr)[: n_batches * chars_per_batch]", "np.asarray(arr)"),
             ("count_and_shapes", "random_batches"),
+            hint=N_(
+                "the characters that do not fill a whole batch are kept: look at how "
+                "much of arr you keep before reshaping"
+            ),
         ),
         Mistake(
             "rows interleaved (column-major reshape)",
             (".reshape(batch_size, -1)", ".reshape(-1, batch_size).T"),
             ("course_targets", "random_batches"),
+            hint=N_(
+                "each row of a batch is not one continuous stretch of the text: look "
+                "at how you reshape the array into batch_size rows"
+            ),
         ),
-        Mistake("target not shifted", (Y_LINE, "y = x.copy()"), ("course_targets",)),
+        Mistake(
+            "target not shifted",
+            (Y_LINE, "y = x.copy()"),
+            ("course_targets",),
+            hint=N_("y equals x instead of the characters one step ahead: look at how y is built"),
+        ),
         Mistake(
             "last column zero instead of wrapping",
             ("else grid[:, 0]", "else np.zeros_like(grid[:, 0])"),
             ("course_targets",),
+            hint=N_(
+                "in the last batch, y's last column is zero instead of wrapping to "
+                "the start of the row: look at the character after the last window"
+            ),
         ),
         Mistake(
             "last target repeats the last input",
             ("following = grid[:, stop] if", "following = grid[:, stop - 1] if"),
             ("course_targets",),
+            hint=N_(
+                "y's last column repeats x's last character instead of the character "
+                "after the window: look at which column gives y its last value"
+            ),
         ),
         Mistake(
             "window slides one column at a time",
             ("range(0, n_columns, seq_length)", "range(0, n_columns - seq_length + 1)"),
             ("count_and_shapes",),
+            hint=N_(
+                "the windows overlap, moving one column at a time instead of "
+                "seq_length: look at the step of the loop over columns"
+            ),
         ),
         Mistake(
             "last window dropped",
             ("range(0, n_columns, seq_length)", "range(0, n_columns - seq_length, seq_length)"),
             ("count_and_shapes",),
+            hint=N_("the last batch is never yielded: look at where the loop over columns stops"),
         ),
         Mistake(
             "float targets",
@@ -302,13 +328,31 @@ EXERCISE = Exercise(
                 "y = np.zeros((batch_size, seq_length))\n        y[:, :-1], y[:, -1] = x[:, 1:], following",
             ),
             ("arrays_keep_dtype",),
+            hint=N_("y holds floats instead of the text's integer codes: look at how y is created"),
         ),
         Mistake(
             "y written into x (mutates arr)",
             (Y_LINE, "y = x\n        y[:, :-1], y[:, -1] = x[:, 1:], following"),
             ("input_not_mutated", "course_targets"),
+            hint=N_(
+                "y is written into the same memory as x, which changes x and the "
+                "array passed in: look at how y is created"
+            ),
         ),
-        Mistake("x and y swapped", ("yield x, y", "yield y, x"), ("course_targets",)),
-        Mistake("return instead of yield", ("yield x, y", "return x, y"), ("is_generator",)),
+        Mistake(
+            "x and y swapped",
+            ("yield x, y", "yield y, x"),
+            ("course_targets",),
+            hint=N_("the pair comes out in the wrong order: look at what the generator yields"),
+        ),
+        Mistake(
+            "return instead of yield",
+            ("yield x, y", "return x, y"),
+            ("is_generator",),
+            hint=N_(
+                "get_batches gives back one batch instead of being a generator of "
+                "batches: look at how each batch is handed out"
+            ),
+        ),
     ),
 )

@@ -202,16 +202,28 @@ EXERCISE = Exercise(
             "given hidden ignored",
             ("self.rnn(x, hidden)", "self.rnn(x)"),
             ("hidden_is_carried",),
+            hint=N_(
+                "the hidden state passed to forward is not used: look at the call of "
+                "the recurrent layer"
+            ),
         ),
         Mistake(
             "read-out only on the last step",
             ("logits = self.fc(outputs)", "logits = self.fc(outputs[:, -1, :])"),
             ("returns_logits_and_hidden",),
+            hint=N_(
+                "the logits cover the last time step only, not every step: look at "
+                "what you give the output layer"
+            ),
         ),
         Mistake(
             "softmax instead of logits",
             ("logits = self.fc(outputs)", "logits = torch.softmax(self.fc(outputs), dim=-1)"),
             ("char_logits_match",),
+            hint=N_(
+                "forward returns probabilities, not raw logits: look at what is "
+                "applied after the output layer"
+            ),
         ),
         Mistake(
             "log-softmax instead of logits",
@@ -220,6 +232,10 @@ EXERCISE = Exercise(
                 "logits = torch.log_softmax(self.fc(outputs), dim=-1)",
             ),
             ("char_logits_match",),
+            hint=N_(
+                "forward returns log-probabilities, not raw logits: look at what is "
+                "applied after the output layer"
+            ),
         ),
         Mistake(
             "flattened logits",
@@ -228,6 +244,10 @@ EXERCISE = Exercise(
                 "logits = self.fc(outputs.reshape(-1, outputs.shape[-1]))",
             ),
             ("returns_logits_and_hidden",),
+            hint=N_(
+                "the logits lose their batch and time axes: look at the shape of what"
+                " you give the output layer"
+            ),
         ),
         Mistake(
             "read-out from the hidden state",
@@ -236,11 +256,18 @@ EXERCISE = Exercise(
                 "logits = self.fc(hidden[-1]).unsqueeze(1).expand(-1, x.shape[1], -1)",
             ),
             ("char_logits_match",),
+            hint=N_(
+                "every step's logits come from the final hidden state instead of that"
+                " step's output: look at what you give the output layer"
+            ),
         ),
         Mistake(
             "returned pair swapped",
             ("return logits, hidden", "return hidden, logits"),
             ("returns_logits_and_hidden",),
+            hint=N_(
+                "the pair comes back in the wrong order: look at the return statement of forward"
+            ),
         ),
         Mistake(
             "hidden=None continues from the state of the previous call",
@@ -252,6 +279,11 @@ EXERCISE = Exercise(
                 "        self.last_hidden = hidden.detach()\n",
             ),
             ("char_fresh_start",),
+            hint=N_(
+                "with hidden=None a call continues from the previous call's state "
+                "instead of starting from zeros: look at what forward keeps between "
+                "calls"
+            ),
         ),
         Mistake(
             "hidden=None kept for calls of the same batch size",
@@ -264,6 +296,11 @@ EXERCISE = Exercise(
                 "        self.last_hidden = hidden.detach()\n",
             ),
             ("char_fresh_start",),
+            hint=N_(
+                "with hidden=None a call of the same batch size reuses the previous "
+                "call's state instead of starting from zeros: look at what forward "
+                "keeps between calls"
+            ),
         ),
         Mistake(
             "zero state created on the CPU",
@@ -274,6 +311,10 @@ EXERCISE = Exercise(
                 "        outputs, hidden = self.rnn(x, hidden)\n",
             ),
             ("char_follows_device",),
+            hint=N_(
+                "the zero hidden state is always made on the CPU, whatever the "
+                "input's device: look at how forward creates it when hidden is None"
+            ),
         ),
     ),
 )

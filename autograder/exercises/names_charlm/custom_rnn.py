@@ -186,6 +186,10 @@ EXERCISE = Exercise(
                 "self.W_xh(x[:, t, :]) + self.W_hh.bias)",
             ),
             ("logits_match",),
+            hint=N_(
+                "the hidden state is not passed on from one step to the next: look at"
+                " what h is at each step of the loop in forward"
+            ),
         ),
         Mistake(
             "output from the first step",
@@ -194,8 +198,20 @@ EXERCISE = Exercise(
                 "            h = torch.tanh(self.W_xh(x[:, t, :]) + self.W_hh(h))\n            break\n",
             ),
             ("logits_match",),
+            hint=N_(
+                "the logits come from the first time step only: look at how many "
+                "times the loop in forward runs"
+            ),
         ),
-        Mistake("relu instead of tanh", ("h = torch.tanh(", "h = torch.relu("), ("logits_match",)),
+        Mistake(
+            "relu instead of tanh",
+            ("h = torch.tanh(", "h = torch.relu("),
+            ("logits_match",),
+            hint=N_(
+                "the recurrence uses another activation than the one the exercise "
+                "asks for: look at the function applied to the new hidden state"
+            ),
+        ),
         Mistake(
             "hidden state on the CPU",
             (
@@ -203,13 +219,29 @@ EXERCISE = Exercise(
                 "torch.zeros(batch_size, self.hidden_dim)",
             ),
             ("follows_input_device",),
+            hint=N_(
+                "the first hidden state is always made on the CPU, whatever the "
+                "input's device: look at how h is created before the loop"
+            ),
         ),
         Mistake(
             "time reversed",
             ("for t in range(seq_len):", "for t in reversed(range(seq_len)):"),
             ("logits_match",),
+            hint=N_(
+                "the sequence is read from its last step to its first: look at the "
+                "order of t in the loop"
+            ),
         ),
-        Mistake("hidden state returned", ("return self.W_hy(h)", "return h"), ("logits_shape",)),
+        Mistake(
+            "hidden state returned",
+            ("return self.W_hy(h)", "return h"),
+            ("logits_shape",),
+            hint=N_(
+                "forward returns the hidden state, not the logits: look at what "
+                "forward returns after the loop"
+            ),
+        ),
         Mistake(
             "hidden state kept on self between calls",
             (
@@ -224,6 +256,10 @@ EXERCISE = Exercise(
                 "        self.h = h.detach()\n",
             ),
             ("fresh_state_each_call",),
+            hint=N_(
+                "a call starts from the state the previous call left, not from zeros:"
+                " look at where h comes from at the start of forward"
+            ),
         ),
         Mistake(
             "built-in nn.RNN",
@@ -233,6 +269,11 @@ EXERCISE = Exercise(
                 "        h = rnn(x, h.unsqueeze(0))[1][0]\n",
             ),
             ("no_builtin_rnn",),
+            hint=N_(
+                "forward uses a built-in recurrent layer instead of computing the "
+                "recurrence with W_xh, W_hh and W_hy: look at the layers forward "
+                "calls"
+            ),
         ),
     ),
 )

@@ -133,6 +133,10 @@ EXERCISE = Exercise(
             "float label",
             ("dtype=torch.long)", "dtype=torch.float32)"),
             ("label_is_long_scalar",),
+            hint=N_(
+                "the label is a float tensor; a class index for cross-entropy is an "
+                "integer: look at the dtype of the label"
+            ),
         ),
         Mistake(
             "label from unsorted languages",
@@ -141,11 +145,20 @@ EXERCISE = Exercise(
                 "self.df['language'].unique().tolist().index(language)",
             ),
             ("label_matches_class_index",),
+            hint=N_(
+                "the label counts languages in the order they first appear in the "
+                "data, not in the dataset's sorted class list: look at where the "
+                "label's index comes from"
+            ),
         ),
         Mistake(
             "next row",
             ("row = self.df.iloc[idx]", "row = self.df.iloc[(idx + 1) % len(self.df)]"),
             ("name_encoded",),
+            hint=N_(
+                "item idx returns the name and language of another row: look at which"
+                " row __getitem__ reads"
+            ),
         ),
         Mistake(
             "pair swapped",
@@ -154,6 +167,10 @@ EXERCISE = Exercise(
                 "return label, one_hot_encode_string(name)",
             ),
             ("name_encoded",),
+            hint=N_(
+                "the pair comes back in the wrong order: look at the order of the "
+                "values __getitem__ returns"
+            ),
         ),
         Mistake(
             "plain int label",
@@ -162,6 +179,7 @@ EXERCISE = Exercise(
                 "label = self.class_names.index(language)",
             ),
             ("label_is_long_scalar",),
+            hint=N_("the label is a Python int, not a tensor: look at how the label is built"),
         ),
         Mistake(
             "label as a one-element vector",
@@ -170,6 +188,10 @@ EXERCISE = Exercise(
                 "torch.tensor([self.class_names.index(language)], dtype=torch.long)",
             ),
             ("label_is_long_scalar",),
+            hint=N_(
+                "the label has shape (1,) instead of being a scalar tensor: look at "
+                "the value you pass to torch.tensor"
+            ),
         ),
         Mistake(
             "name lower-cased",
@@ -178,6 +200,10 @@ EXERCISE = Exercise(
                 "return one_hot_encode_string(name.lower()), label",
             ),
             ("name_encoded",),
+            hint=N_(
+                "the name is changed before it is encoded (upper-case letters are "
+                "lost): look at what you pass to one_hot_encode_string"
+            ),
         ),
     ),
     depends_on=("one_hot_encode_string",),

@@ -73,12 +73,21 @@ EXERCISE = Exercise(
             "W_hh bias forgotten",
             ("64 * 64 + 64 + 64 * 10", "64 * 64 + 64 * 10"),
             ("count_is_right",),
+            hint=N_("the count leaves out the bias of W_hh: look at the term for W_hh"),
         ),
-        Mistake("W_hy bias forgotten", ("64 * 10 + 10", "64 * 10"), ("count_is_right",)),
+        Mistake(
+            "W_hy bias forgotten",
+            ("64 * 10 + 10", "64 * 10"),
+            ("count_is_right",),
+            hint=N_("the count leaves out the bias of W_hy: look at the term for W_hy"),
+        ),
         Mistake(
             "bias added to W_xh",
             ("32 * 64 + 64 * 64", "32 * 64 + 64 + 64 * 64"),
             ("count_is_right",),
+            hint=N_(
+                "the count gives W_xh a bias, which it does not have: look at the term for W_xh"
+            ),
         ),
         Mistake(
             "computed from the model",
@@ -87,13 +96,23 @@ EXERCISE = Exercise(
                 "sum(p.numel() for p in CustomRNN(32, 64, 10).parameters())",
             ),
             ("written_by_hand",),
+            hint=N_(
+                "the value is computed from a model instead of written as the "
+                "arithmetic the exercise asks for: look at how the number is obtained"
+            ),
         ),
         Mistake(
             "both biases forgotten",
             ("64 * 64 + 64 + 64 * 10 + 10", "64 * 64 + 64 * 10"),
             ("count_is_right",),
+            hint=N_("the count leaves out the biases: look at the terms for W_hh and W_hy"),
         ),
-        Mistake("W_hh counted twice", ("64 * 64 + 64", "2 * 64 * 64 + 64"), ("count_is_right",)),
+        Mistake(
+            "W_hh counted twice",
+            ("64 * 64 + 64", "2 * 64 * 64 + 64"),
+            ("count_is_right",),
+            hint=N_("the weights of W_hh are counted twice: look at the term for W_hh"),
+        ),
     ),
     # one number: a wrong count earns nothing, however well it is written
     scoring="all_or_nothing",

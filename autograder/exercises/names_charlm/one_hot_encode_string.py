@@ -11,7 +11,7 @@ from autograder.engine.checks import expect_dtype, expect_shape, expect_tensor
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, target, to_numpy
 from autograder.exercises.names_charlm.shared import ASSIGNMENT, random_name
-from autograder.i18n import t
+from autograder.i18n import N_, t
 from solutions import names_charlm as ref
 
 
@@ -65,6 +65,10 @@ EXERCISE = Exercise(
             "index shifted by one",
             ("CHAR_TO_INDEX[char]] = 1.0", "CHAR_TO_INDEX[char] - 1] = 1.0"),
             ("course_example",),
+            hint=N_(
+                "each 1 is one column away from its character's place: look at the "
+                "column you set for each character"
+            ),
         ),
         Mistake(
             "rows and columns swapped",
@@ -73,6 +77,11 @@ EXERCISE = Exercise(
                 "encoded = torch.zeros(len(VOCAB), len(text))\n    for position, char in enumerate(text):\n        encoded[CHAR_TO_INDEX[char], position] = 1.0",
             ),
             ("shape_is_length_by_vocab",),
+            hint=N_(
+                "the tensor has one row per vocabulary symbol instead of one per "
+                "character: look at the shape you create and the order of the two "
+                "indices"
+            ),
         ),
         Mistake(
             "integer tensor",
@@ -81,21 +90,37 @@ EXERCISE = Exercise(
                 "torch.zeros(len(text), len(VOCAB), dtype=torch.long)",
             ),
             ("returns_float_tensor",),
+            hint=N_(
+                "the encoding holds integers, not floats: look at how the tensor of "
+                "zeros is created"
+            ),
         ),
         Mistake(
             "case folded",
             ("CHAR_TO_INDEX[char]]", "CHAR_TO_INDEX[char.lower()]]"),
             ("course_example",),
+            hint=N_(
+                "upper-case letters are encoded as their lower-case forms: look at "
+                "how each character is turned into its index"
+            ),
         ),
         Mistake(
             "first character repeated",
             ("CHAR_TO_INDEX[char]]", "CHAR_TO_INDEX[text[0]]]"),
             ("course_example",),
+            hint=N_(
+                "every row encodes the same character, the first one: look at which "
+                "character the loop looks up at each position"
+            ),
         ),
         Mistake(
             "extra row",
             ("torch.zeros(len(text), len(VOCAB))", "torch.zeros(len(text) + 1, len(VOCAB))"),
             ("shape_is_length_by_vocab",),
+            hint=N_(
+                "the encoding has one row more than the name has characters: look at "
+                "the number of rows you create"
+            ),
         ),
         Mistake(
             "whole column set",
@@ -104,6 +129,10 @@ EXERCISE = Exercise(
                 "encoded[:, CHAR_TO_INDEX[char]] = 1.0",
             ),
             ("course_example", "random_names"),
+            hint=N_(
+                "a character's 1 is written into every row, not only its own: look at"
+                " the row index of the assignment in the loop"
+            ),
         ),
     ),
 )

@@ -83,6 +83,10 @@ EXERCISE = Exercise(
                 "self.data[idx : idx + self.seq_length]",
             ),
             ("target_is_next_characters",),
+            hint=N_(
+                "the target is the input itself, not the next characters: look at "
+                "where the target's slice starts"
+            ),
         ),
         Mistake(
             "target shifted by two",
@@ -91,6 +95,10 @@ EXERCISE = Exercise(
                 "self.data[idx + 2 : idx + self.seq_length + 2]",
             ),
             ("target_is_next_characters",),
+            hint=N_(
+                "the target runs two characters ahead of the input instead of one: "
+                "look at where the target's slice starts"
+            ),
         ),
         Mistake(
             "one-hot target",
@@ -99,6 +107,10 @@ EXERCISE = Exercise(
                 "F.one_hot(self.data[idx + 1 : idx + self.seq_length + 1], self.vocab_size)",
             ),
             ("target_shape_and_dtype",),
+            hint=N_(
+                "the target is one-hot encoded; it should hold character indices: "
+                "look at what you do to the target slice"
+            ),
         ),
         Mistake(
             "float target",
@@ -107,6 +119,9 @@ EXERCISE = Exercise(
                 "self.data[idx + 1 : idx + self.seq_length + 1].float()",
             ),
             ("target_shape_and_dtype",),
+            hint=N_(
+                "the target holds floats; class indices are integers: look at the target's dtype"
+            ),
         ),
         Mistake(
             "only the next character",
@@ -115,6 +130,10 @@ EXERCISE = Exercise(
                 "self.data[idx + self.seq_length]",
             ),
             ("target_shape_and_dtype",),
+            hint=N_(
+                "the target is a single character, not a sequence as long as the "
+                "input: look at the target's slice"
+            ),
         ),
         Mistake(
             "target one too short",
@@ -123,6 +142,10 @@ EXERCISE = Exercise(
                 "self.data[idx + 1 : idx + self.seq_length]",
             ),
             ("target_shape_and_dtype",),
+            hint=N_(
+                "the target is one character shorter than the input: look at where "
+                "the target's slice ends"
+            ),
         ),
     ),
 )

@@ -12,7 +12,7 @@ from autograder.engine.checks import expect_dtype, expect_shape, expect_tensor
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, to_numpy
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, PRINTABLE, call
-from autograder.i18n import t
+from autograder.i18n import N_, t
 from solutions.rnn_basics import shakespeare
 
 
@@ -71,26 +71,43 @@ EXERCISE = Exercise(
             "int32 indices",
             ("dtype=torch.long)", "dtype=torch.int32)"),
             ("char_returns_long",),
+            hint=N_(
+                "the indices are int32; an embedding and the losses expect int64 "
+                "(long): look at the dtype of the tensor"
+            ),
         ),
         Mistake(
             "float indices",
             ("dtype=torch.long)", "dtype=torch.float32)"),
             ("char_returns_long",),
+            hint=N_("the indices are floats: look at the dtype of the tensor"),
         ),
         Mistake(
             "index shifted by one",
             ("all_characters.index(char) for", "all_characters.index(char) + 1 for"),
             ("char_course_example",),
+            hint=N_(
+                "every index is one more than the character's position: look at the "
+                "index you compute for each character"
+            ),
         ),
         Mistake(
             "character codes instead of positions",
             ("all_characters.index(char) for", "ord(char) for"),
             ("char_course_example",),
+            hint=N_(
+                "the tensor holds the characters' codes instead of their positions in"
+                " all_characters: look at how each character becomes a number"
+            ),
         ),
         Mistake(
             "case folded",
             ("all_characters.index(char) for", "all_characters.index(char.lower()) for"),
             ("char_course_example",),
+            hint=N_(
+                "upper-case letters get the index of their lower-case forms: look at "
+                "how each character is looked up"
+            ),
         ),
         Mistake(
             "a list instead of a tensor",
@@ -99,6 +116,7 @@ EXERCISE = Exercise(
                 "return [all_characters.index(char) for char in string]",
             ),
             ("char_returns_long",),
+            hint=N_("the function returns a list instead of a tensor: look at what you return"),
         ),
         Mistake(
             "stacked scalars (fails on the empty string)",
@@ -107,11 +125,16 @@ EXERCISE = Exercise(
                 "return torch.stack([torch.tensor(all_characters.index(char)) for char in string])",
             ),
             ("char_empty_string",),
+            hint=N_(
+                "the empty string raises an error instead of giving an empty tensor: "
+                "look at how the tensor is built from the characters"
+            ),
         ),
         Mistake(
             "a batch axis added",
             ("dtype=torch.long)", "dtype=torch.long).unsqueeze(0)"),
             ("char_returns_long",),
+            hint=N_("the tensor has an extra leading axis: look at the shape of what you return"),
         ),
     ),
 )

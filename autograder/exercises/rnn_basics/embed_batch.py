@@ -140,11 +140,19 @@ EXERCISE = Exercise(
                 "nn.Embedding(embedding_size, vocab_size)",
             ),
             ("embed_batch_returns_pair",),
+            hint=N_(
+                "the embedding's two sizes are in the wrong order: look at how "
+                "nn.Embedding is created"
+            ),
         ),
         Mistake(
             "size hard-coded to 256",
             ("nn.Embedding(vocab_size, embedding_size)", "nn.Embedding(vocab_size, 256)"),
             ("embed_batch_returns_pair",),
+            hint=N_(
+                "the embedding size ignores the embedding_size argument: look at how "
+                "nn.Embedding is created"
+            ),
         ),
         Mistake(
             "table left on the CPU",
@@ -153,16 +161,28 @@ EXERCISE = Exercise(
                 "nn.Embedding(vocab_size, embedding_size)",
             ),
             ("embed_batch_device",),
+            hint=N_(
+                "the embedding table stays on the CPU when the batch is elsewhere: "
+                "look at where the embedding is placed"
+            ),
         ),
         Mistake(
             "only batch_emb returned",
             ("return embedding, batch_emb", "return batch_emb"),
             ("embed_batch_returns_pair",),
+            hint=N_(
+                "the function returns only the embedded batch, not the embedding "
+                "layer with it: look at the return statement"
+            ),
         ),
         Mistake(
             "time-major output",
             ("batch_emb = embedding(batch)", "batch_emb = embedding(batch.t())"),
             ("embed_batch_returns_pair",),
+            hint=N_(
+                "the embedded batch has its first two axes swapped: look at what you "
+                "give the embedding"
+            ),
         ),
         Mistake(
             "scaled by sqrt(embedding_size)",
@@ -171,11 +191,19 @@ EXERCISE = Exercise(
                 "batch_emb = embedding(batch) * embedding_size**0.5",
             ),
             ("embed_batch_values",),
+            hint=N_(
+                "the embeddings are scaled after the lookup: look at what happens to "
+                "the looked-up vectors"
+            ),
         ),
         Mistake(
             "detached",
             ("batch_emb = embedding(batch)", "batch_emb = embedding(batch).detach()"),
             ("embed_batch_keeps_graph",),
+            hint=N_(
+                "the embedded batch is cut from the graph, so the table gets no "
+                "gradient: look at what happens after the lookup"
+            ),
         ),
         Mistake(
             "looked up in a second table",
@@ -184,6 +212,10 @@ EXERCISE = Exercise(
                 "batch_emb = nn.Embedding(vocab_size, embedding_size).to(batch.device)(batch)",
             ),
             ("embed_batch_values",),
+            hint=N_(
+                "the batch is looked up in another table than the one returned: look "
+                "at which embedding embeds the batch"
+            ),
         ),
     ),
 )

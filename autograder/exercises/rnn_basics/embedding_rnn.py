@@ -262,6 +262,10 @@ EXERCISE = Exercise(
                 "embedded = self.encoder(torch.tensor([[int(input)]]))",
             ),
             ("embed_follows_device",),
+            hint=N_(
+                "the character index is rebuilt as a new tensor on the CPU, whatever "
+                "the input's device: look at what you give the embedding"
+            ),
         ),
         Mistake(
             "batch_first set",
@@ -270,6 +274,10 @@ EXERCISE = Exercise(
                 "nn.RNN(embedding_size, hidden_size, num_layers, batch_first=True)",
             ),
             ("embed_time_major",),
+            hint=N_(
+                "the recurrent layer is created with an axis order this exercise does"
+                " not use: look at the arguments of nn.RNN in __init__"
+            ),
         ),
         Mistake(
             "num_layers ignored",
@@ -278,16 +286,28 @@ EXERCISE = Exercise(
                 "nn.RNN(embedding_size, hidden_size)",
             ),
             ("embed_returns_pair",),
+            hint=N_(
+                "the recurrent layer has one layer whatever num_layers says: look at "
+                "the arguments of nn.RNN in __init__"
+            ),
         ),
         Mistake(
             "given hidden ignored",
             ("self.rnn(embedded, hidden)", "self.rnn(embedded)"),
             ("embed_hidden_used", "embed_hidden_carried"),
+            hint=N_(
+                "the hidden state passed to forward is not used: look at the call of "
+                "the recurrent layer"
+            ),
         ),
         Mistake(
             "read-out from the first layer's state",
             ("logits = self.decoder(output.view(1, -1))", "logits = self.decoder(hidden[0])"),
             ("embed_logits_match",),
+            hint=N_(
+                "the logits come from the first layer's hidden state instead of the "
+                "output of the last layer: look at what you give the decoder"
+            ),
         ),
         Mistake(
             "softmax instead of logits",
@@ -296,16 +316,27 @@ EXERCISE = Exercise(
                 "logits = torch.softmax(self.decoder(output.view(1, -1)), dim=1)",
             ),
             ("embed_logits_match",),
+            hint=N_(
+                "forward returns probabilities, not raw logits: look at what is "
+                "applied after the decoder"
+            ),
         ),
         Mistake(
             "logits without the batch axis",
             ("self.decoder(output.view(1, -1))", "self.decoder(output.view(-1))"),
             ("embed_returns_pair",),
+            hint=N_(
+                "the logits have no batch axis: look at the shape of what you give the decoder"
+            ),
         ),
         Mistake(
             "output returned instead of hidden",
             ("return logits, hidden", "return logits, output"),
             ("embed_returns_pair",),
+            hint=N_(
+                "forward returns the layer's output where the hidden state belongs: "
+                "look at the return statement"
+            ),
         ),
         Mistake(
             "nn.GRU instead of nn.RNN",
@@ -314,6 +345,10 @@ EXERCISE = Exercise(
                 "nn.GRU(embedding_size, hidden_size, num_layers)",
             ),
             ("embed_layers",),
+            hint=N_(
+                "the model uses another recurrent layer than the one the exercise "
+                "asks for: look at the layer created in __init__"
+            ),
         ),
         Mistake(
             "embedding sizes swapped",
@@ -322,6 +357,10 @@ EXERCISE = Exercise(
                 "nn.Embedding(embedding_size, input_size)",
             ),
             ("embed_returns_pair",),
+            hint=N_(
+                "the embedding's two sizes are in the wrong order: look at how "
+                "nn.Embedding is created in __init__"
+            ),
         ),
     ),
 )

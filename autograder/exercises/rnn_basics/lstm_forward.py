@@ -176,21 +176,29 @@ EXERCISE = Exercise(
                 "    lstm.eval()\n    hidden_states, (h_n, c_n) = lstm(",
             ),
             ("lstm_train_mode",),
+            hint=N_(
+                "the function switches the layer to eval mode, which turns off its "
+                "dropout and changes the model it was given: look at what the "
+                "function does to the layer before calling it"
+            ),
         ),
         Mistake(
             "cell state starts at ones",
             ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.ones_like(h_0)"),
             ("lstm_values", "lstm_cell_state"),
+            hint=N_("the initial cell state is not zeros: look at what c_0 is filled with"),
         ),
         Mistake(
             "h_n returned twice",
             ("return hidden_states, (h_n, c_n)", "return hidden_states, (h_n, h_n)"),
             ("lstm_course_facts",),
+            hint=N_("h_n is returned where c_n belongs: look at the return statement"),
         ),
         Mistake(
             "state pair swapped",
             ("return hidden_states, (h_n, c_n)", "return hidden_states, (c_n, h_n)"),
             ("lstm_course_facts",),
+            hint=N_("the final states come back as (c_n, h_n): look at the return statement"),
         ),
         Mistake(
             "reshape instead of swapping axes",
@@ -199,16 +207,28 @@ EXERCISE = Exercise(
                 "lstm(batch_emb.reshape(batch_emb.size(1), batch_emb.size(0), -1), (h_0, c_0))",
             ),
             ("lstm_values",),
+            hint=N_(
+                "the batch and time axes are mixed up by a reshape instead of being "
+                "swapped: look at how the input is put time-first"
+            ),
         ),
         Mistake(
             "flat triple returned",
             ("return hidden_states, (h_n, c_n)", "return hidden_states, h_n, c_n"),
             ("lstm_course_shapes",),
+            hint=N_(
+                "the function returns three values instead of hidden_states and a "
+                "pair of states: look at the return statement"
+            ),
         ),
         Mistake(
             "only h_0 passed",
             ("(batch_emb.transpose(0, 1), (h_0, c_0))", "(batch_emb.transpose(0, 1), h_0)"),
             ("lstm_course_shapes",),
+            hint=N_(
+                "the LSTM is given h_0 alone instead of the pair (h_0, c_0): look at "
+                "the call of the LSTM"
+            ),
         ),
         Mistake(
             "batch-first hidden_states returned",
@@ -217,21 +237,36 @@ EXERCISE = Exercise(
                 "return hidden_states.transpose(0, 1), (h_n, c_n)",
             ),
             ("lstm_course_shapes",),
+            hint=N_(
+                "hidden_states come back batch-first instead of time-first: look at what you return"
+            ),
         ),
         Mistake(
             "directions ignored",
             ("num_dirs = 2 if lstm.bidirectional else 1", "num_dirs = 1"),
             ("lstm_layers_and_directions",),
+            hint=N_(
+                "the first state has room for one direction even when the layer is "
+                "bidirectional: look at how the number of directions is found"
+            ),
         ),
         Mistake(
             "layers ignored",
             ("new_zeros(lstm.num_layers * num_dirs,", "new_zeros(num_dirs,"),
             ("lstm_layers_and_directions",),
+            hint=N_(
+                "the first state has room for one layer even when the layer has "
+                "several: look at the first size of the initial state"
+            ),
         ),
         Mistake(
             "hidden size hard-coded to 512",
             ("batch_emb.size(0), lstm.hidden_size)", "batch_emb.size(0), 512)"),
             ("lstm_layers_and_directions", "lstm_values"),
+            hint=N_(
+                "the initial state's size is fixed instead of the layer's hidden "
+                "size: look at the last size of the initial state"
+            ),
         ),
         Mistake(
             "h_0 created on the CPU",
@@ -240,11 +275,19 @@ EXERCISE = Exercise(
                 "h_0 = torch.zeros(lstm.num_layers",
             ),
             ("lstm_device",),
+            hint=N_(
+                "the initial state is always made on the CPU, whatever the input's "
+                "device: look at how h_0 is created"
+            ),
         ),
         Mistake(
             "c_0 created on the CPU",
             ("c_0 = torch.zeros_like(h_0)", "c_0 = torch.zeros(h_0.shape)"),
             ("lstm_device",),
+            hint=N_(
+                "the initial cell state is always made on the CPU, whatever the "
+                "input's device: look at how c_0 is created"
+            ),
         ),
         Mistake(
             "run under torch.no_grad()",
@@ -254,6 +297,10 @@ EXERCISE = Exercise(
                 "        hidden_states, (h_n, c_n) = lstm(batch_emb.transpose(0, 1), (h_0, c_0))\n",
             ),
             ("lstm_keeps_graph",),
+            hint=N_(
+                "the layer runs without building a gradient graph, so nothing can be "
+                "trained through it: look at how the layer's call is wrapped"
+            ),
         ),
     ),
 )

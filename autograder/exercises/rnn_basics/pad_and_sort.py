@@ -12,7 +12,7 @@ from autograder.engine.checks import Value, expect, expect_dtype, expect_shape, 
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, to_numpy
 from autograder.exercises.rnn_basics.shared import ASSIGNMENT, call, items
-from autograder.i18n import Text, t
+from autograder.i18n import N_, Text, t
 from solutions.rnn_basics import api
 
 
@@ -117,11 +117,16 @@ EXERCISE = Exercise(
             "not sorted",
             ("return batch[order], batch_lens", "return batch, lengths"),
             ("pad_small_example",),
+            hint=N_(
+                "the batch and the lengths come back in the original order, not "
+                "longest first: look at what you return"
+            ),
         ),
         Mistake(
             "shortest first",
             ("lengths.sort(descending=True, stable=True)", "lengths.sort(stable=True)"),
             ("pad_small_example",),
+            hint=N_("the sequences are sorted shortest first: look at the direction of the sort"),
         ),
         Mistake(
             "sorted ascending then flipped (ties reversed)",
@@ -130,6 +135,10 @@ EXERCISE = Exercise(
                 "    batch_lens, order = lengths.sort(stable=True)\n    batch_lens, order = batch_lens.flip(0), order.flip(0)\n",
             ),
             ("pad_ties_and_pad_id",),
+            hint=N_(
+                "sequences of equal length come out in reversed order: look at how "
+                "the order is computed"
+            ),
         ),
         Mistake(
             "padding with zeros instead of pad_id",
@@ -138,16 +147,22 @@ EXERCISE = Exercise(
                 "torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)",
             ),
             ("pad_ties_and_pad_id",),
+            hint=N_("the padding is 0 instead of pad_id: look at how the padded batch is created"),
         ),
         Mistake(
             "padding on the left",
             ("batch[row, : len(seq)] =", "batch[row, batch.size(1) - len(seq) :] ="),
             ("pad_small_example",),
+            hint=N_(
+                "the padding comes before the tokens instead of after them: look at "
+                "where each sequence is written in its row"
+            ),
         ),
         Mistake(
             "lengths left in the original order",
             ("return batch[order], batch_lens", "return batch[order], lengths"),
             ("pad_small_example",),
+            hint=N_("the lengths are not reordered with the batch: look at the lengths you return"),
         ),
         Mistake(
             "int32 lengths",
@@ -156,6 +171,9 @@ EXERCISE = Exercise(
                 "lengths = torch.tensor([len(seq) for seq in sequences], dtype=torch.int32)",
             ),
             ("pad_returns_pair",),
+            hint=N_(
+                "the lengths are int32 instead of int64 (long): look at the dtype of the lengths"
+            ),
         ),
         Mistake(
             "the given list sorted in place",
@@ -164,6 +182,7 @@ EXERCISE = Exercise(
                 "    sequences.sort(key=len, reverse=True)\n    lengths = torch.tensor([len(seq) for seq in sequences], dtype=torch.long)\n",
             ),
             ("pad_no_mutation",),
+            hint=N_("the list passed in is reordered: look at how the sequences are sorted"),
         ),
     ),
 )

@@ -211,6 +211,10 @@ EXERCISE = Exercise(
                 "return char_tensor(chunk[:-1]), char_tensor(chunk[:-1])",
             ),
             ("set_target_shifted",),
+            hint=N_(
+                "the target equals the input instead of the next characters: look at "
+                "the slice that gives the target"
+            ),
         ),
         Mistake(
             "input and target swapped",
@@ -219,6 +223,10 @@ EXERCISE = Exercise(
                 "return char_tensor(chunk[1:]), char_tensor(chunk[:-1])",
             ),
             ("set_target_shifted",),
+            hint=N_(
+                "the input and the target come back in the wrong order: look at the "
+                "return statement"
+            ),
         ),
         Mistake(
             "last start never drawn",
@@ -227,11 +235,19 @@ EXERCISE = Exercise(
                 "torch.randint(len(text) - chunk_len - 1,",
             ),
             ("set_whole_text", "set_covers_every_start"),
+            hint=N_(
+                "the last possible start of a chunk is never drawn: look at the upper"
+                " bound of the random start"
+            ),
         ),
         Mistake(
             "start may run past the end",
             ("torch.randint(len(text) - chunk_len,", "torch.randint(len(text),"),
             ("set_covers_every_start", "set_random_texts"),
+            hint=N_(
+                "a chunk may start too close to the end of the text and come out "
+                "short: look at the upper bound of the random start"
+            ),
         ),
         Mistake(
             "chunk one character short",
@@ -240,6 +256,10 @@ EXERCISE = Exercise(
                 "chunk = text[start : start + chunk_len]",
             ),
             ("set_returns_pair",),
+            hint=N_(
+                "the chunk is one character short, so input and target lose a step: "
+                "look at the slice that cuts the chunk"
+            ),
         ),
         Mistake(
             "always the first chunk",
@@ -248,6 +268,10 @@ EXERCISE = Exercise(
                 "start = 0",
             ),
             ("set_covers_every_start",),
+            hint=N_(
+                "the chunk always starts at the beginning of the text: look at how "
+                "the start is chosen"
+            ),
         ),
         Mistake(
             "numpy's random generator",
@@ -256,6 +280,10 @@ EXERCISE = Exercise(
                 "start = int(np.random.randint(len(text) - chunk_len))",
             ),
             ("set_reproducible_draw",),
+            hint=N_(
+                "the start does not come from the generator passed in: look at which "
+                "random source draws the start"
+            ),
         ),
         Mistake(
             "float tensors",
@@ -264,6 +292,10 @@ EXERCISE = Exercise(
                 "return char_tensor(chunk[:-1]).float(), char_tensor(chunk[1:]).float()",
             ),
             ("set_returns_pair",),
+            hint=N_(
+                "input and target hold floats instead of integer indices: look at "
+                "what happens to the tensors before they are returned"
+            ),
         ),
     ),
     depends_on=("char_tensor",),

@@ -218,6 +218,10 @@ EXERCISE = Exercise(
                 "        self.kept = hidden\n",
             ),
             ("cell_uses_given_state",),
+            hint=N_(
+                "forward uses a state it kept from an earlier call instead of the "
+                "hidden state it is given: look at where hidden comes from in forward"
+            ),
         ),
         Mistake(
             "previous hidden state ignored",
@@ -226,6 +230,10 @@ EXERCISE = Exercise(
                 "hidden = torch.tanh(self.i2h(input))",
             ),
             ("cell_course_values", "cell_sequence_matches"),
+            hint=N_(
+                "the new hidden state does not depend on the previous one: look at "
+                "the terms of the hidden state's update"
+            ),
         ),
         Mistake(
             "output from the old hidden state",
@@ -234,21 +242,36 @@ EXERCISE = Exercise(
                 "        output = self.i2o(hidden)\n        hidden = torch.tanh(self.i2h(input) + self.h2h(hidden))\n",
             ),
             ("cell_course_values", "cell_sequence_matches"),
+            hint=N_(
+                "the output is computed from the hidden state before the update: look"
+                " at the order of the two lines in forward"
+            ),
         ),
         Mistake(
             "relu instead of tanh",
             ("hidden = torch.tanh(", "hidden = torch.relu("),
             ("cell_course_values", "cell_sequence_matches"),
+            hint=N_(
+                "the update uses another activation than the one the exercise asks "
+                "for: look at the function applied to the new hidden state"
+            ),
         ),
         Mistake(
             "tanh on the output too",
             ("output = self.i2o(hidden)", "output = torch.tanh(self.i2o(hidden))"),
             ("cell_course_values", "cell_sequence_matches"),
+            hint=N_(
+                "the output passes through an activation it should not have: look at "
+                "how the output is computed"
+            ),
         ),
         Mistake(
             "returned pair swapped",
             ("return output, hidden", "return hidden, output"),
             ("cell_returns_pair",),
+            hint=N_(
+                "the pair comes back in the wrong order: look at the return statement of forward"
+            ),
         ),
         Mistake(
             "first hidden state of ones",
@@ -257,6 +280,7 @@ EXERCISE = Exercise(
                 "return torch.ones(1, self.hidden_size, dtype=weight.dtype, device=weight.device)",
             ),
             ("cell_init_hidden_zeros",),
+            hint=N_("the first hidden state is not zeros: look at what init_hidden fills it with"),
         ),
         Mistake(
             "first hidden state on the CPU",
@@ -265,6 +289,10 @@ EXERCISE = Exercise(
                 "torch.zeros(1, self.hidden_size)",
             ),
             ("cell_init_hidden_device",),
+            hint=N_(
+                "the first hidden state is always made on the CPU, whatever the "
+                "model's device: look at how init_hidden creates it"
+            ),
         ),
         Mistake(
             "first hidden state without the batch axis",
@@ -273,6 +301,9 @@ EXERCISE = Exercise(
                 "torch.zeros(self.hidden_size, dtype=weight.dtype, device=weight.device)",
             ),
             ("cell_init_hidden_zeros",),
+            hint=N_(
+                "the first hidden state has no batch axis: look at the shape init_hidden creates"
+            ),
         ),
         Mistake(
             "hidden state detached each step",
@@ -281,6 +312,10 @@ EXERCISE = Exercise(
                 "hidden = torch.tanh(self.i2h(input) + self.h2h(hidden.detach()))",
             ),
             ("cell_gradients",),
+            hint=N_(
+                "the gradient is cut at every step, so it never flows back through "
+                "time: look at what happens to hidden in the update"
+            ),
         ),
     ),
 )

@@ -193,11 +193,20 @@ EXERCISE = Exercise(
             "layer switched to eval mode",
             ("    hidden_states, h_n = rnn(", "    rnn.eval()\n    hidden_states, h_n = rnn("),
             ("forward_train_mode",),
+            hint=N_(
+                "the function switches the layer to eval mode, which turns off its "
+                "dropout and changes the model it was given: look at what the "
+                "function does to the layer before calling it"
+            ),
         ),
         Mistake(
             "axes not swapped",
             ("rnn(batch_emb.transpose(0, 1), h_0)", "rnn(batch_emb, h_0)"),
             ("forward_course_shapes",),
+            hint=N_(
+                "the batch goes in batch-first while the layer expects time first: "
+                "look at what you give the layer"
+            ),
         ),
         Mistake(
             "reshape instead of swapping axes",
@@ -206,6 +215,10 @@ EXERCISE = Exercise(
                 "rnn(batch_emb.reshape(batch_emb.size(1), batch_emb.size(0), -1), h_0)",
             ),
             ("forward_hand_values", "forward_values"),
+            hint=N_(
+                "the batch and time axes are mixed up by a reshape instead of being "
+                "swapped: look at how the input is put time-first"
+            ),
         ),
         Mistake(
             "initial state of ones",
@@ -214,26 +227,43 @@ EXERCISE = Exercise(
                 "h_0 = batch_emb.new_ones(rnn.num_layers * num_dirs,",
             ),
             ("forward_hand_values", "forward_values"),
+            hint=N_("the initial state is not zeros: look at what h_0 is filled with"),
         ),
         Mistake(
             "directions ignored",
             ("num_dirs = 2 if rnn.bidirectional else 1", "num_dirs = 1"),
             ("forward_layers_and_directions",),
+            hint=N_(
+                "the first state has room for one direction even when the layer is "
+                "bidirectional: look at how the number of directions is found"
+            ),
         ),
         Mistake(
             "layers ignored",
             ("new_zeros(rnn.num_layers * num_dirs,", "new_zeros(num_dirs,"),
             ("forward_layers_and_directions",),
+            hint=N_(
+                "the first state has room for one layer even when the layer has "
+                "several: look at the first size of the initial state"
+            ),
         ),
         Mistake(
             "batch size hard-coded",
             ("batch_emb.size(0), rnn.hidden_size", "10, rnn.hidden_size"),
             ("forward_hand_values", "forward_values"),
+            hint=N_(
+                "the initial state's batch size is a fixed number instead of the "
+                "batch's: look at the middle size of h_0"
+            ),
         ),
         Mistake(
             "hidden size hard-coded to 512",
             ("batch_emb.size(0), rnn.hidden_size)", "batch_emb.size(0), 512)"),
             ("forward_hand_values", "forward_layers_and_directions", "forward_values"),
+            hint=N_(
+                "the initial state's size is fixed instead of the layer's hidden "
+                "size: look at the last size of the initial state"
+            ),
         ),
         Mistake(
             "h_0 created on the CPU",
@@ -242,6 +272,10 @@ EXERCISE = Exercise(
                 "h_0 = torch.zeros(rnn.num_layers",
             ),
             ("forward_device",),
+            hint=N_(
+                "the initial state is always made on the CPU, whatever the input's "
+                "device: look at how h_0 is created"
+            ),
         ),
         Mistake(
             "run under torch.no_grad()",
@@ -251,21 +285,35 @@ EXERCISE = Exercise(
                 "        hidden_states, h_n = rnn(batch_emb.transpose(0, 1), h_0)\n",
             ),
             ("forward_keeps_graph",),
+            hint=N_(
+                "the layer runs without building a gradient graph, so nothing can be "
+                "trained through it: look at how the layer's call is wrapped"
+            ),
         ),
         Mistake(
             "last step of hidden_states returned as h_n",
             ("return hidden_states, h_n", "return hidden_states, hidden_states[-1:]"),
             ("forward_layers_and_directions",),
+            hint=N_(
+                "h_n is taken from the outputs' last step, which is not the final "
+                "state of every layer and direction: look at what you return as h_n"
+            ),
         ),
         Mistake(
             "batch-first hidden_states returned",
             ("return hidden_states, h_n", "return hidden_states.transpose(0, 1), h_n"),
             ("forward_course_shapes",),
+            hint=N_(
+                "hidden_states come back batch-first instead of time-first: look at what you return"
+            ),
         ),
         Mistake(
             "in-place transpose of the input",
             ("rnn(batch_emb.transpose(0, 1), h_0)", "rnn(batch_emb.transpose_(0, 1), h_0)"),
             ("forward_input_unchanged",),
+            hint=N_(
+                "the input tensor passed in is changed in place: look at how the axes are swapped"
+            ),
         ),
     ),
 )

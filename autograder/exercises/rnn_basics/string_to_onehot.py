@@ -113,6 +113,10 @@ EXERCISE = Exercise(
                 "[n_letters - 1] + [char_list.index(char) for char in string] + [n_letters - 2]",
             ),
             ("onehot_course_rows",),
+            hint=N_(
+                "the first row marks the end token and the last the start token: look"
+                " at the indices you put around the characters"
+            ),
         ),
         Mistake(
             "no start and end rows",
@@ -121,36 +125,59 @@ EXERCISE = Exercise(
                 "[char_list.index(char) for char in string]",
             ),
             ("onehot_returns_int_array",),
+            hint=N_(
+                "the encoding has no start and end rows: look at the list of indices you build"
+            ),
         ),
         Mistake(
             "float array",
             ("dtype=int)", "dtype=float)"),
             ("onehot_returns_int_array",),
+            hint=N_(
+                "the array holds floats instead of integers: look at the dtype you create it with"
+            ),
         ),
         Mistake(
             "index shifted by one",
             ("[char_list.index(char) for char", "[char_list.index(char) + 1 for char"),
             ("onehot_course_rows", "onehot_random_strings"),
+            hint=N_(
+                "each character's 1 is one column away from its place: look at the "
+                "index you compute for each character"
+            ),
         ),
         Mistake(
             "start token at index 0",
             ("[n_letters - 2] +", "[0] +"),
             ("onehot_course_rows",),
+            hint=N_(
+                "the start row has its 1 in column 0 instead of the start token's "
+                "column: look at the index of the start token"
+            ),
         ),
         Mistake(
             "every row gets every column",
             ("onehot[np.arange(len(indices)), indices] = 1", "onehot[:, indices] = 1"),
             ("onehot_course_rows",),
+            hint=N_(
+                "every row gets a 1 in every character's column: look at the row "
+                "index of the assignment that writes the 1s"
+            ),
         ),
         Mistake(
             "a torch tensor",
             ("    return onehot\n", "    return torch.from_numpy(onehot)\n"),
             ("onehot_returns_int_array",),
+            hint=N_(
+                "the function returns a torch tensor instead of a numpy array: look "
+                "at what you return"
+            ),
         ),
         Mistake(
             "end row missing",
             (" + [n_letters - 1]", ""),
             ("onehot_returns_int_array",),
+            hint=N_("the encoding has no end row: look at the list of indices you build"),
         ),
     ),
 )

@@ -13,7 +13,7 @@ from autograder.engine.checks import expect, expect_dtype, expect_shape, expect_
 from autograder.engine.exercise import Context, Exercise, Mistake, Plan, check
 from autograder.exercises.common import expect_tensor_equal, on_other_device, target, to_numpy
 from autograder.exercises.word_lm.shared import ASSIGNMENT
-from autograder.i18n import t
+from autograder.i18n import N_, t
 from solutions import word_lm as ref
 
 
@@ -154,6 +154,10 @@ EXERCISE = Exercise(
             "tail not dropped",
             ("kept = data[: num_sample * batch_size * sequence_length]", "kept = data"),
             ("course_example_shape",),
+            hint=N_(
+                "the tokens that do not fill a whole sample are kept: look at how "
+                "much of data you keep before reshaping"
+            ),
         ),
         Mistake(
             "axes not swapped",
@@ -162,6 +166,10 @@ EXERCISE = Exercise(
                 "kept.reshape(batch_size, num_sample, sequence_length)",
             ),
             ("course_example_shape",),
+            hint=N_(
+                "the result is (batch_size, num_sample, sequence_length) instead of "
+                "having the samples first: look at the axes after the reshape"
+            ),
         ),
         Mistake(
             "consecutive samples instead of parallel streams",
@@ -170,6 +178,11 @@ EXERCISE = Exercise(
                 "kept.reshape(num_sample, batch_size, sequence_length)",
             ),
             ("course_example_values", "rows_continue", "random_streams"),
+            hint=N_(
+                "the rows of one sample are neighbouring pieces of the text instead "
+                "of parallel streams that continue in the next sample: look at the "
+                "shape you reshape to"
+            ),
         ),
         Mistake(
             "wrong axes permuted",
@@ -178,6 +191,10 @@ EXERCISE = Exercise(
                 "kept.reshape(batch_size, sequence_length, num_sample).permute(2, 0, 1)",
             ),
             ("course_example_values", "rows_continue", "random_streams"),
+            hint=N_(
+                "the axes end up in the wrong order, so a row is not a stretch of "
+                "consecutive tokens: look at the reshape and the axes you permute"
+            ),
         ),
         Mistake(
             "one sample too few",
@@ -186,6 +203,7 @@ EXERCISE = Exercise(
                 "num_sample = len(data) // (batch_size * sequence_length) - 1",
             ),
             ("course_example_shape",),
+            hint=N_("one full sample is left out: look at how num_sample is computed"),
         ),
         Mistake(
             "head dropped instead of the tail",
@@ -194,6 +212,10 @@ EXERCISE = Exercise(
                 "kept = data[len(data) - num_sample * batch_size * sequence_length :]",
             ),
             ("course_example_values", "rows_continue", "random_streams"),
+            hint=N_(
+                "the tokens left over are cut from the start of the data instead of "
+                "its end: look at the slice that keeps the data"
+            ),
         ),
         Mistake(
             "float result",
@@ -202,6 +224,10 @@ EXERCISE = Exercise(
                 ".transpose(0, 1).float()  # SOLUTION",
             ),
             ("rows_continue", "keeps_dtype_and_device"),
+            hint=N_(
+                "the result holds floats instead of integer token ids: look at the "
+                "dtype of what you return"
+            ),
         ),
         Mistake(
             "round trip through numpy",
@@ -210,6 +236,10 @@ EXERCISE = Exercise(
                 "kept = torch.from_numpy(data.numpy()[: num_sample * batch_size * sequence_length])",
             ),
             ("keeps_dtype_and_device",),
+            hint=N_(
+                "the data goes through numpy, which fails for a tensor on the GPU or "
+                "one that needs gradients: look at how the data is kept"
+            ),
         ),
         Mistake(
             "input resized in place",
@@ -218,6 +248,9 @@ EXERCISE = Exercise(
                 "kept = data.resize_(num_sample * batch_size * sequence_length)",
             ),
             ("input_not_modified",),
+            hint=N_(
+                "the tensor passed in is changed in place: look at how the data is cut to size"
+            ),
         ),
     ),
 )
