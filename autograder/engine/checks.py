@@ -263,12 +263,14 @@ def expect_close(
         raise CheckFailure(
             t("{what} differs from the correct values", what=phrase(what)),
             expected=t(
-                "agreement within {atol} (+{rtol} relative)", atol=f"{atol:g}", rtol=f"{rtol:g}"
+                "agreement within {atol} (+{rtol} relative)",
+                atol=format(atol, "g"),
+                rtol=format(rtol, "g"),
             ),
             actual=t(
                 "largest difference {worst}; {share} of entries differ",
-                worst=f"{worst:.3g}",
-                share=f"{share:.0%}",
+                worst=format(worst, ".3g"),
+                share=format(share, ".0%"),
             ),
         )
 

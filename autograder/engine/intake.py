@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import GraderError
+from autograder.i18n import N_
 from autograder.sandbox.exchange import Cell
 
 HEAVY_TAG = "heavy"
@@ -74,7 +75,7 @@ def intake(nb: nbformat.NotebookNode) -> Intake:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         if HEAVY_TAG in cell.get("metadata", {}).get("tags", []):
-            skipped[index] = "tagged heavy (training or sampling)"
+            skipped[index] = N_("tagged heavy (training or sampling)")
             continue
         cleaned = clean_source(source)
         if cleaned.strip():

@@ -39,6 +39,7 @@ def without_folders(text: str) -> str:
 
 #: submission statuses of the class table whose reason is printed under it
 FAILED = {"error", "grader_error"}
+OK, TOTAL, KEY = N_("ok"), N_("total"), N_("key:")
 #: the words of an exercise's and a submission's status, as the tables show them
 STATUS = {
     "passed": N_("passed"),
@@ -91,7 +92,7 @@ def print_result(
             message,
         )
     total = f"[bold]{_number(result.points)}[/]/{_number(result.max_points)}"
-    table.add_row(f"[bold]{say(N_('total'))}[/]", total, "", "")
+    table.add_row(f"[bold]{say(TOTAL)}[/]", total, "", "")
     console.print(table)
     if verbose:
         for exercise in exercises:
@@ -133,9 +134,9 @@ def _print_details(exercise: ExerciseResult, console: Console, lang: str) -> Non
         console.print(f"  [yellow]{escape(mistake_line(exercise.mistake, lang))}[/]")
     for check in exercise.checks:
         mark = (
-            f"[green]{escape(render(N_('ok'), lang))}[/]"
+            f"[green]{escape(render(OK, lang))}[/]"
             if check.passed
-            else f"[red]{escape(render(N_('failed'), lang))}[/]"
+            else f"[red]{escape(render(STATUS['failed'], lang))}[/]"
         )
         hidden = render(N_(" (hidden)"), lang) if check.hidden else ""
         said = render(check.message or check.description, lang)
@@ -205,7 +206,7 @@ def print_gradebook(
             table.add_row(escape(student), *shown)
         console.print(table)
     key = ", ".join(f"{labels[e]}={e}" for e in exercises)
-    console.print(f"[dim]{escape(render(N_('key:'), lang))}[/] {escape(key)}", highlight=False)
+    console.print(f"[dim]{escape(render(KEY, lang))}[/] {escape(key)}", highlight=False)
     for row in (r for r in rows if r.submission.status in FAILED):
         status = render(STATUS.get(row.submission.status, row.submission.status), lang)
         lead = f"{row.submission.student}: {status}: "

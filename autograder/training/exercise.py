@@ -95,8 +95,9 @@ def reaches_threshold(ctx: Context) -> None:
         return
     raise CheckFailure(
         feedback(spec, scored, threshold, verdict),
-        expected=f"{metric.name} {'≥' if metric.higher_is_better else '≤'} "
-        f"{metric.format(threshold.value)}",
+        expected=" ".join(
+            (metric.name, "≥" if metric.higher_is_better else "≤", metric.format(threshold.value))
+        ),
         actual=t(
             "{best} (best of {n} checkpoints)",
             best=metric.format(verdict.best) if verdict.best is not None else "-",

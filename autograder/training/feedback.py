@@ -110,7 +110,7 @@ def _curve_text(curve: list[list[float]]) -> Text:
         picks = np.linspace(0, len(curve) - 1, CURVE_POINTS).round().astype(int)
         curve = [curve[i] for i in sorted(set(picks.tolist()))]
     parts: list[Text | str] = [
-        t("step {step}: {value}", step=int(point[0]), value=f"{float(point[2]):.3g}")
+        t("step {step}: {value}", step=int(point[0]), value=format(float(point[2]), ".3g"))
         for point in curve
     ]
     return join(parts, ", ")
@@ -125,8 +125,8 @@ def _own_loss_warning(scored: Scored, threshold: Threshold) -> Text | None:
             "Your own training loss fell to {final}, far below the reference's {reference}: the "
             "targets your code builds give the answer away (are they the inputs themselves, or "
             "shifted the wrong way?), so the model learns to copy instead of to predict.",
-            final=f"{final:.3g}",
-            reference=f"{float(reference):.3g}",
+            final=format(final, ".3g"),
+            reference=format(float(reference), ".3g"),
         )
     return None
 

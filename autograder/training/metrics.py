@@ -54,7 +54,7 @@ def _finite(outputs: np.ndarray, what: str) -> np.ndarray:
             t(
                 "{share} of the {what} are NaN or infinite: training diverged or the forward "
                 "pass divides by zero",
-                share=f"{share:.0%}",
+                share=format(share, ".0%"),
                 what=Text(template=what),
             )
         )
@@ -127,7 +127,7 @@ def word_loss(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> float:
             t(
                 "the outputs reach {largest}, but log-probabilities are never positive: "
                 "forward should return log_softmax(logits, dim=-1), not probabilities or logits",
-                largest=f"{values.max():.3g}",
+                largest=format(float(values.max()), ".3g"),
             )
         )
     sums = np.exp(values).sum(axis=-1)
@@ -138,8 +138,8 @@ def word_loss(outputs: np.ndarray, expected: dict[str, np.ndarray]) -> float:
                 "the outputs do not sum to 1 over the vocabulary (exp sums range from {low} to "
                 "{high}): apply log_softmax over the last axis, the vocabulary, not over the "
                 "sequence or the batch",
-                low=f"{sums.min():.3g}",
-                high=f"{sums.max():.3g}",
+                low=format(float(sums.min()), ".3g"),
+                high=format(float(sums.max()), ".3g"),
             )
         )
     return _mean_nll(values, targets)

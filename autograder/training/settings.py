@@ -92,8 +92,8 @@ def resolve_threshold(course: Course, spec: TrainingSpec, device: str) -> Thresh
             "calibrated on {n} seeds of the reference ({device}): mean {mean}, sd {sd}",
             n=int(found["reference"]["n"]),
             device=str(found["device_name"]),
-            mean=f"{found['reference']['mean']:.4g}",
-            sd=f"{found['reference']['sd']:.2g}",
+            mean=format(found["reference"]["mean"], ".4g"),
+            sd=format(found["reference"]["sd"], ".2g"),
         )
         return Threshold(float(found["threshold"]), found.get("floor"), source, found)
     if not config.allow_uncalibrated:
