@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from ray.cluster_utils import Cluster
 
-from autograder.batch.runner import DB_NAME
+from autograder.batch.runner import DB_NAME, run_batch
 from autograder.config import Course
 from autograder.demo import write_class
+from autograder.sandbox.tiers import IsolationError
+from tests.submissions import scratch_course
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "names_charlm"
@@ -150,6 +152,71 @@ def test_a_killed_driver_resumes_without_regrading_or_duplicates(
         assert after[source] == moment, f"{source} was graded again"
     _each_once(run / DB_NAME)
     assert gradebook(run) == gradebook(local_run)
+
+
+def test_a_submission_whose_worker_dies_twice_becomes_an_error_row_that_says_so(
+    class_folder: Path, cluster: Cluster, tmp_path: Path
+) -> None:
+    """Its worker is killed while it grades the submission; Ray runs it again in a new worker,
+    which is killed too: the row is the grader's error, with that reason."""
+    one = tmp_path / "class"
+    one.mkdir()
+    notebook = next(class_folder.glob("lovelace_*"))
+    shutil.copy(notebook, one / notebook.name)
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        grade_command(one, run, *on_ray(cluster)), stdout=subprocess.DEVNULL, text=True
+    )
+    killed: set[int] = set()
+    deadline = time.monotonic() + 300
+    while len(killed) < 2 and process.poll() is None and time.monotonic() < deadline:
+        for pid in _grading_workers() - killed:
+            os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        time.sleep(0.2)
+    assert len(killed) == 2, "the grading worker was not seen twice"
+    assert process.wait(timeout=120) == 0
+    with sqlite3.connect(run / DB_NAME) as db:
+        status, message = db.execute("SELECT status, message FROM submissions").fetchone()
+    assert status == "grader_error"
+    assert "worker died 2 times while grading this submission" in message
+
+
+def test_a_node_that_cannot_isolate_is_refused_by_name(
+    class_folder: Path, cluster: Cluster, course: Course, tmp_path: Path
+) -> None:
+    """Each node proves its own tier; here the container tier's uid is taken (nobody's)."""
+    edits = {"confinement: auto": "confinement: container", "uid_base: 61000": "uid_base: 65534"}
+    scratch = scratch_course(course, tmp_path / "course", edits)
+    with pytest.raises(IsolationError) as refused:
+        run_batch(
+            scratch,
+            ASSIGNMENT,
+            class_folder,
+            tmp_path / "run",
+            training=False,
+            executor="ray",
+            ray_address=cluster.address,
+        )
+    message = str(refused.value)
+    assert "(Ray node " in message and "cannot grade, so grading stopped" in message
+    assert "uid 65534 belongs to user nobody" in message
+    with sqlite3.connect(tmp_path / "run" / DB_NAME) as db:
+        statuses = {row[0] for row in db.execute("SELECT status FROM submissions")}
+    assert statuses == {"pending"}, statuses
+
+
+def _grading_workers() -> set[int]:
+    """Ray worker processes grading a submission now (Ray titles them by the task they run)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"ray::grade_piece"):
+            found.add(int(entry.name))
+    return found
 
 
 def _wait_until_finished(database: Path, count: int, process: subprocess.Popen) -> None:
