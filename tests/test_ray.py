@@ -5,6 +5,7 @@ killed."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -13,15 +14,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from ray.cluster_utils import Cluster
 
+from autograder.batch.ray_executor import _Dispatch
+from autograder.batch.recording import Job, Task
 from autograder.batch.runner import DB_NAME, run_batch
 from autograder.config import Course
 from autograder.demo import write_class
-from autograder.sandbox.tiers import IsolationError
+from autograder.sandbox.tiers import IsolationError, Protected
 from tests.submissions import scratch_course
 
 pytestmark = pytest.mark.slow
@@ -204,6 +209,44 @@ def test_a_node_that_cannot_isolate_is_refused_by_name(
     with sqlite3.connect(tmp_path / "run" / DB_NAME) as db:
         statuses = {row[0] for row in db.execute("SELECT status FROM submissions")}
     assert statuses == {"pending"}, statuses
+
+
+def test_training_on_a_gpu_cluster_asks_for_a_gpu_only_for_checks_with_a_cuda_budget(
+    course: Course,
+) -> None:
+    """The unit checks and names_training (no cuda budget) ask for CPUs; once they are graded,
+    charlm_training asks for a share of a GPU. Without GPUs, or without training, one piece."""
+    task = Task("class/a.ipynb", "1001", "/class/a.ipynb", None, training=True)
+    job = Job(course, ASSIGNMENT, [task], 2, Protected(()))
+
+    def dispatch(resources: dict[str, float], job: Job = job) -> _Dispatch:
+        cluster = SimpleNamespace(cluster_resources=lambda: resources, remote=lambda f: f)
+        return _Dispatch(job, SimpleNamespace(tasks={task.source: task}), cluster)
+
+    on_gpus = dispatch({"CPU": 4, "GPU": 1})
+    first = on_gpus.waiting.popleft()
+    assert not on_gpus.waiting
+    exercises = list(course.config.assignment(ASSIGNMENT).exercises)
+    assert not first.gpu and not first.last
+    assert first.only == tuple(e for e in exercises if e != "charlm_training")
+    graded = {"exercises": [], "result": _result_json(ASSIGNMENT)}
+    on_gpus.ray = SimpleNamespace(get=lambda ref: json.dumps(graded))
+    on_gpus.answer(first, "ref")
+    (second,) = on_gpus.waiting
+    assert second.gpu and second.last and second.only == ("charlm_training",)
+
+    (only,) = dispatch({"CPU": 4}).waiting
+    assert not only.gpu and only.last and only.only is None
+    unit = Job(course, ASSIGNMENT, [replace(task, training=False)], 2, Protected(()))
+    (only,) = dispatch({"CPU": 4, "GPU": 1}, unit).waiting
+    assert not only.gpu and only.last and only.only is None
+
+
+def _result_json(assignment: str) -> str:
+    fields = {"assignment": assignment, "submission": "a.ipynb", "sha256": "", "seed": 0}
+    fields |= {"status": "graded", "points": 0, "max_points": 0, "torch_version": "2"}
+    fields |= {"device": "cpu", "confined": True, "seconds": 1.0}
+    return json.dumps(fields)
 
 
 def _grading_workers() -> set[int]:
