@@ -356,11 +356,18 @@ def test_build_prints_the_zip_its_size_and_data_and_warns_of_missing_data(
 # --- through the zip, as Gradescope runs it -----------------------------------------------------
 
 
-def unpack(zip_path: Path, folder: Path, notebook: nbformat.NotebookNode) -> Path:
-    """/autograder in miniature, with every exercise of grader.yaml (training checks included)."""
+def unpack(
+    zip_path: Path, folder: Path, notebook: nbformat.NotebookNode, lang: str | None = None
+) -> Path:
+    """/autograder in miniature, with every exercise of grader.yaml (training checks included);
+    `lang` replaces the course's language (Korean)."""
     root = folder / "autograder"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root / "source")
+    if lang is not None:
+        config_path = root / "source" / "grader.yaml"
+        text = config_path.read_text(encoding="utf-8")
+        config_path.write_text(text.replace("language: ko", f"language: {lang}"), encoding="utf-8")
     (root / "submission").mkdir()
     (root / "results").mkdir()
     nbformat.write(notebook, root / "submission" / f"{ASSIGNMENT}.ipynb")
@@ -400,14 +407,16 @@ def test_the_solved_notebook_gets_full_marks_with_the_zips_data(
     trained = {t["name"].split(": ")[0] for t in results["tests"]} & set(TRAINING)
     assert trained == set(TRAINING)
     assert results["extra_data"]["not_graded"] == {}
-    assert "Training runs" in results["output"]
+    # Gradescope speaks the course's language: the summary, each test's name and output
+    assert "학습 실행(채점기 자체의 학습 루프로 여러분의 코드를 학습):" in results["output"]
+    assert all(re.search("[가-힣]", t["name"]) and t["output"] == "통과" for t in results["tests"])
 
 
 @pytest.mark.slow
 def test_without_the_zips_data_training_is_not_graded_and_no_secret_is_told(
     course: Course, data_zip: GradescopeZip, tmp_path: Path
 ) -> None:
-    root = unpack(data_zip.path, tmp_path, submissions.reference(course, ASSIGNMENT))
+    root = unpack(data_zip.path, tmp_path, submissions.reference(course, ASSIGNMENT), lang="en")
     shutil.rmtree(root / "source" / "data")
     done = run_autograder(root)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

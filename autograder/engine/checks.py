@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.i18n import Text, t
+from autograder.sandbox.deaths import DIED
 
 #: A message as a check records it: an English literal, or a template with values (`t`).
 Message = Text | str
@@ -158,6 +159,8 @@ def explain_error(error: dict[str, Any], places: Mapping[int, Text] | None = Non
         return t("your code did not finish within the time limit (an endless loop?)")
     if kind == "ProbeError":
         return t("{message}", message=message)
+    if kind == "ProcessDied" and message.startswith(DIED):  # the sandbox's words: translated
+        return died(message)
     said = (
         t("your code raised {kind}: {message}", kind=kind, message=message)
         if message
@@ -179,6 +182,22 @@ def explain_error(error: dict[str, Any], places: Mapping[int, Text] | None = Non
             code=code,
         )
     return t("{error} ({place}, line {line})", error=said, place=place, line=line)
+
+
+def died(message: str) -> Text:
+    """A death as the sandbox says it ("the process running your code was killed: CPU time
+    limit"), its phrase looked up in the catalogs (sandbox/deaths.py marks them)."""
+    return t("the process running your code {reason}", reason=phrase(message.removeprefix(DIED)))
+
+
+def grader_words(kind: str, message: str) -> Text | str:
+    """A cell's error as recorded: the sandbox's own words (a time limit, a death) translated,
+    the student's Python error as it was raised."""
+    if kind == "ProcessDied" and message.startswith(DIED):
+        return died(message)
+    if kind == "Timeout":
+        return phrase(message)
+    return message
 
 
 def cell_place(cell: str, places: Mapping[int, Text]) -> Text:

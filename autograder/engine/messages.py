@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import nbformat
 
+from autograder.engine.checks import grader_words
 from autograder.engine.result import CellProblem, CheckResult, Message, NamedMistake
 from autograder.i18n import Text, render, t
 from autograder.sandbox.exchange import Cell, ChildOutcome
@@ -167,5 +168,6 @@ def problem_line(problem: CellProblem, lang: str) -> str:
     starting `class RNN(nn.Module):`, line 4: NameError: ...'."""
     place = problem.place or t("cell {number}", number=str(problem.cell))
     where = t("{place}, line {line}", place=place, line=problem.line) if problem.line else place
-    said = t("{where}: {kind}: {message}", where=where, kind=problem.kind, message=problem.message)
+    message = grader_words(problem.kind, problem.message)
+    said = t("{where}: {kind}: {message}", where=where, kind=problem.kind, message=message)
     return render(said, lang)

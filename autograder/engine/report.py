@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.config import Course
+from autograder.engine.checks import grader_words
 from autograder.engine.messages import mistake_line
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.i18n import N_, render, t
@@ -104,7 +105,7 @@ def print_result(
         place = problem.place or t("cell {number}", number=str(problem.cell))
         where = t("{place}, line {line}", place=place, line=problem.line) if problem.line else place
         where_said = render(where, lang)
-        said = f"{problem.kind}: {problem.message}"
+        said = f"{problem.kind}: {render(grader_words(problem.kind, problem.message), lang)}"
         if not verbose:
             said = cut(said, console.width - cell_len(where_said) - 2)
         console.print(f"[yellow]{escape(where_said)}:[/] {escape(said)}", highlight=False)

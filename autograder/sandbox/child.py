@@ -30,6 +30,8 @@ from autograder.sandbox.alarm import Timeout, on_alarm
 from autograder.sandbox.probes import ProbeRunner, Recorder, error_description
 
 MAX_REQUEST = 512 << 20
+#: a cell that ran past its time limit, in the words the grader translates (sandbox/deaths.py)
+CELL_TIMEOUT = deaths.N_("the cell ran past its time limit")
 # Bound before any student code runs, so that a notebook rebinding os._exit or os.fork does not
 # change how this process ends or forks.
 _exit, _fork, _kill, _waitpid = os._exit, os.fork, os.kill, os.waitpid
@@ -150,7 +152,7 @@ def run_cells(request: dict[str, Any], answers: Any) -> tuple[dict[str, Any], di
             code = compile(cell["source"], f"<cell {index}>", "exec")
             exec(code, namespace)
         except Timeout:
-            error = {"type": "Timeout", "message": "the cell ran past its time limit", "frames": []}
+            error = {"type": "Timeout", "message": CELL_TIMEOUT, "frames": []}
         except SyntaxError as syntax:
             error = {
                 "type": "SyntaxError",
@@ -332,7 +334,7 @@ def _collect(fd: int, pid: int, limit: float, max_bytes: int) -> tuple[bytes, st
     _, status = _waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        return b"", f"the process running your code {deaths.describe(code, kills_before)}"
+        return b"", deaths.DIED + deaths.describe(code, kills_before)
     return data, "ok"
 
 

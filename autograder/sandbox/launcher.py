@@ -300,9 +300,9 @@ def _death_text(process: ChildProcess, item: Any) -> str:
     code = process.exit_code()
     if code is None:  # a zygote's child: the kernel reaped it, but an OOM kill still shows
         if deaths.memory_kills() > process.memory_kills:
-            return f"the process running your code {deaths.MEMORY_KILL}"
+            return deaths.DIED + deaths.MEMORY_KILL
         return "the process running your code ended unexpectedly"
-    return f"the process running your code {deaths.describe(code, process.memory_kills)}"
+    return deaths.DIED + deaths.describe(code, process.memory_kills)
 
 
 def _reported_seconds(header: dict[str, Any]) -> float:
