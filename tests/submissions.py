@@ -5,29 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
-
 from autograder.authoring.mistakes import mistake_rounds, with_mistakes
+from autograder.authoring.submissions import blank, reference, write
 from autograder.config import Course
 
 __all__ = ["blank", "mistake_rounds", "reference", "scratch_course", "with_mistakes", "write"]
-
-
-def reference(course: Course, assignment: str) -> nbformat.NotebookNode:
-    """The master notebook, as a submission: every solution filled in."""
-    return nbformat.read(course.master_notebook(assignment), as_version=4)
-
-
-def blank(course: Course, assignment: str) -> nbformat.NotebookNode:
-    """The student template exactly as handed out."""
-    path = course.template_dir / assignment / f"{assignment}.ipynb"
-    return nbformat.read(path, as_version=4)
-
-
-def write(nb: nbformat.NotebookNode, folder: Path, name: str) -> Path:
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def scratch_course(course: Course, folder: Path, edits: dict[str, str] | None = None) -> Course:

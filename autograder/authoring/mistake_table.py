@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ import nbformat
 
 from autograder.authoring.mistakes import mistake_rounds, with_mistakes
 from autograder.config import Course
+from autograder.engine.exercise import Exercise, Mistake
+from autograder.engine.grade import DEFAULT_SEED
+from autograder.engine.result import ExerciseResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.grading import grade_notebook
@@ -37,23 +41,44 @@ class Row:
     max_points: float
 
 
-def mistake_rows(course: Course, assignment: str, zygote: Zygote | None = None) -> list[Row]:
-    """One row per known mistake of the assignment's unit exercises, in course order."""
+def unit_exercises(course: Course, assignment: str) -> list[Exercise]:
+    """The assignment's unit exercises (those without a training check), in course order."""
     spec = course.config.assignment(assignment)
     units = [e for e, config in spec.exercises.items() if config.training is None]
-    exercises = exercises_for(assignment, units)
-    earned: dict[tuple[str, str], tuple[float, float]] = {}
+    return exercises_for(assignment, units)
+
+
+def graded_mistakes(
+    course: Course, assignment: str, zygote: Zygote | None = None, seed: int = DEFAULT_SEED
+) -> Iterator[tuple[Mistake, ExerciseResult]]:
+    """Each known mistake of the unit exercises with its exercise's result, graded in rounds
+    (the release check reads the checks that failed and the mistake the feedback named)."""
     with tempfile.TemporaryDirectory() as folder:
-        for number, round_ in enumerate(mistake_rounds(exercises)):
+        for number, round_ in enumerate(mistake_rounds(unit_exercises(course, assignment))):
             path = Path(folder) / f"round{number}.ipynb"
             nbformat.write(with_mistakes(course, assignment, round_), path)
             result = grade_notebook(
-                course, assignment, path, only=list(round_), training=False, zygote=zygote
+                course,
+                assignment,
+                path,
+                only=list(round_),
+                training=False,
+                zygote=zygote,
+                seed=seed,
             )
             if result.status != "graded":
                 raise GraderError(f"{assignment} round {number}: {result.message}")
             for graded in result.exercises:
-                earned[graded.id, round_[graded.id].name] = (graded.points, graded.max_points)
+                yield round_[graded.id], graded
+
+
+def mistake_rows(course: Course, assignment: str, zygote: Zygote | None = None) -> list[Row]:
+    """One row per known mistake of the assignment's unit exercises, in course order."""
+    exercises = unit_exercises(course, assignment)
+    earned = {
+        (graded.id, mistake.name): (graded.points, graded.max_points)
+        for mistake, graded in graded_mistakes(course, assignment, zygote)
+    }
     return [
         Row(assignment, exercise.id, mistake.name, *earned[exercise.id, mistake.name])
         for exercise in exercises
