@@ -14,10 +14,12 @@ as JSON, never an object student code produced.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,7 +58,8 @@ class NodeWorker:
     def close(self) -> None:
         if self.zygote is not None:
             self.zygote.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 _current: NodeWorker | None = None
@@ -136,18 +139,23 @@ def _worker(config_path: str, protected: Protected) -> NodeWorker:
 
 def _start(key: tuple[str, Protected, str | None]) -> NodeWorker:
     config_path, protected, _ = key
-    scratch = tempfile.mkdtemp(prefix="rnn-grader-ray-")  # mode 0700: this process's user only
-    worker = NodeWorker(key, node_name(), scratch)
+    worker = NodeWorker(key, node_name(), "")
     if not os.path.isfile(config_path):
         worker.refusal = (
             f"the course checkout is not at {config_path} on this node; every node needs the "
             "grader and the course at the driver's paths (docs/scale-out.md)"
         )
         return worker
+    try:
+        worker.scratch = _scratch()
+    except (GraderError, OSError) as error:
+        worker.refusal = f"the grader has no private folder for notebooks here: {error}"
+        return worker
     worker.zygote = Zygote()  # it loads torch while this process reads the course
     try:
         worker.course = Course(Path(config_path))
-        extra = protected.plus(read=(scratch,), write=(scratch,))
+        folder = str(Path(worker.scratch).parent)  # every worker's notebooks on this node
+        extra = protected.plus(read=(folder,), write=(folder,))
         worker.isolation = isolation_for(worker.course, extra=extra, zygote=worker.zygote)
     except IsolationError as error:
         worker.refusal = str(error)
@@ -156,3 +164,22 @@ def _start(key: tuple[str, Protected, str | None]) -> NodeWorker:
     except Exception as error:  # noqa: BLE001 - the driver reports it; grading stops
         worker.refusal = f"the grader could not prove a confinement tier: {error!r}"
     return worker
+
+
+def _scratch() -> str:
+    """This process's folder for the notebooks it grades: PID under a folder of this node that
+    only this user may enter. Folders of workers that died (a killed worker leaves its notebook
+    behind) are removed first; a folder whose owner or mode is not ours is refused."""
+    shared = Path(tempfile.gettempdir()) / f"rnn-grader-ray-{os.geteuid()}"
+    with contextlib.suppress(FileExistsError):
+        shared.mkdir(mode=0o700)
+    found = shared.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.geteuid() or found.st_mode & 0o077:
+        raise GraderError(f"{shared} is not a folder of the grader's user alone; remove it")
+    for folder in shared.iterdir():
+        if folder.name.isdigit() and not Path(f"/proc/{folder.name}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+    mine = shared / str(os.getpid())
+    shutil.rmtree(mine, ignore_errors=True)  # a dead worker's, whose pid this process reuses
+    mine.mkdir(mode=0o700)
+    return str(mine)
