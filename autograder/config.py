@@ -21,6 +21,8 @@ from pydantic import (
 
 from autograder.errors import GraderError
 from autograder.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from autograder.policies.late import LatePolicy
+from autograder.policies.limits import SubmissionLimit
 
 DATA_ENV = "RNN_GRADER_DATA"
 CONFIG_ENV = "RNN_GRADER_CONFIG"
@@ -142,6 +144,10 @@ class Exercise(_Strict):
 class Assignment(_Strict):
     title: str
     exercises: dict[str, Exercise] = Field(min_length=1)
+    late: LatePolicy | None = Field(None, description="late penalties (docs/policies.md)")
+    submission_limit: SubmissionLimit | None = Field(
+        None, description="fully graded Gradescope submissions per window (docs/policies.md)"
+    )
 
     @field_validator("exercises")
     @classmethod

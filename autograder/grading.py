@@ -6,6 +6,7 @@ above the engine so that the engine never imports the exercise definitions: it i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def grade_notebook(
     training: bool = True,
     observe: Callable[[str, ExerciseAnswer], None] | None = None,
     explain: Explain | None = None,
+    public_only: bool = False,
 ) -> SubmissionResult:
     """Grade `path` as a submission of `assignment` (see `grade_submission` for the options).
 
@@ -42,6 +44,8 @@ def grade_notebook(
     holds just them. With `training=False` the training checks are left out (unit checks only).
     `explain` sees each scored exercise (the default names the known mistake its answers match,
     where the signatures of its mistakes are at hand: autograder/mistake_signatures.py).
+    `public_only` runs only the notebook's public tests (weight 0: no points), no hidden probe,
+    no training: a Gradescope submission past the course's submission limit.
     """
     spec = course.config.assignment(assignment)
     wanted = [
@@ -49,13 +53,18 @@ def grade_notebook(
         for exercise_id, config in spec.exercises.items()
         if (only is None or exercise_id in only) and (training or config.training is None)
     ]
+    exercises = exercises_for(assignment, wanted)
+    if public_only:  # past a submission limit: the notebook's own tests, nothing hidden
+        wanted = [e for e in wanted if spec.exercises[e].training is None]
+        exercises = [_public_only(e) for e in exercises_for(assignment, wanted)]
+        explain = _as_is
     if explain is None:
         explain = mistake_namer(course, assignment, wanted, seed)
     return grade_submission(
         course,
         assignment,
         path,
-        exercises_for(assignment, wanted),
+        exercises,
         isolation=isolation,
         seed=seed,
         on_result=on_result,
@@ -63,3 +72,18 @@ def grade_notebook(
         observe=observe,
         explain=explain,
     )
+
+
+def _public_only(exercise: Exercise) -> Exercise:
+    """The exercise without its hidden checks and probes (its public tests are added later)."""
+    return dataclasses.replace(exercise, plan=_no_probes, checks=(), mistakes=(), uses_course=False)
+
+
+def _no_probes(rng: object) -> Plan:
+    return Plan()
+
+
+def _as_is(
+    exercise: Exercise, plan: Plan, answer: ExerciseAnswer, result: ExerciseResult
+) -> ExerciseResult:
+    return result

@@ -7,6 +7,7 @@ run graded again and why.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -14,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from autograder.batch import exports
-from autograder.batch.report import gather
-from autograder.batch.report_page import write_report
 from autograder.batch.recording import BatchInterrupted, BatchSummary
+from autograder.batch.report import open_run
+from autograder.batch.report_page import write_class_report
 from autograder.batch.runner import DB_NAME, run_batch
 from autograder.batch.store import Store
 from autograder.config import Course
@@ -38,9 +39,10 @@ def grade_batch(
     training: bool = True,
     timings: bool = False,
     allow_incomplete: bool = False,
+    lang: str | None = None,
     executor: str = "local",
     ray_address: str | None = None,
-    lang: str | None = None,
+    due: datetime | None = None,
 ) -> None:
     """Grade a class into `out` (see `run_batch`), write its exports, and report.
 
@@ -69,9 +71,10 @@ def grade_batch(
         raise typer.Exit(130) from None
     store = Store(out / DB_NAME)
     try:
+        keep_due(store, course, assignment, due)
         lang = lang or course.config.feedback.language
         written = exports.write_all(store, course, assignment, out, allow_incomplete, lang)
-        report = write_report(gather(store, course, assignment), out)
+        report = write_class_report(course, store, assignment, out)
         print_gradebook(written.table, course, assignment, console, lang=lang)
         if timings:
             stored = [store.submission_result(s.source) for s in store.submissions()]
@@ -105,24 +108,39 @@ def interrupted(stop: KeyboardInterrupt, out: Path) -> str:
 
 
 def export_run(
-    course: Course, out: Path, console: Console, allow_incomplete: bool, lang: str | None = None
+    course: Course,
+    out: Path,
+    console: Console,
+    allow_incomplete: bool,
+    lang: str | None = None,
+    due: datetime | None = None,
 ) -> None:
     """Write a run's exports again from its store, against grader.yaml as it is now; what
-    students read in `lang` (default: the course's)."""
-    if not (out / DB_NAME).is_file():
-        raise GraderError(f"{out} holds no run ({DB_NAME} is missing)")
-    store = Store(out / DB_NAME)
+    students read in `lang` (default: the course's); `due` replaces the late rule's due date
+    for this run from now on."""
+    store, assignment = open_run(out)
     try:
-        assignment = store.assignment()
-        if assignment is None:
-            raise GraderError(f"{out}: the run records no assignment")
+        keep_due(store, course, assignment, due)
         written = exports.write_all(store, course, assignment, out, allow_incomplete, lang)
-        report = write_report(gather(store, course, assignment), out)
+        report = write_class_report(course, store, assignment, out)
     finally:
         store.close()
     console.print(f"wrote {len(written.files) + 1} files in {out}")
     _say(console, written.notes())
     console.print(f"report for TAs and instructors: {escape(str(report))}", highlight=False)
+
+
+def keep_due(store: Store, course: Course, assignment: str, due: datetime | None) -> None:
+    """Keep `--due` in the run, so that later exports apply the same due date (and say so)."""
+    if due is None:
+        return
+    late = course.config.assignment(assignment).late
+    if late is None:
+        raise GraderError(
+            f"--due needs a late rule: grader.yaml declares none for {assignment} "
+            "(assignments.<name>.late, docs/policies.md)"
+        )
+    store.keep_setting(exports.DUE_SETTING, late.aware(due).isoformat())
 
 
 def rerun_lines(summary: BatchSummary) -> list[str]:

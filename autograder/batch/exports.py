@@ -15,17 +15,24 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from autograder.atomic import write_atomically
+from autograder.batch.adjustments import Adjustment
+from autograder.batch.adjustments import standing as adjusted
 from autograder.batch.feedback import Bands, feedback_html, feedback_markdown
+from autograder.batch.policy import adjusted_column, policies_for, staff_notes, student_notes
 from autograder.batch.standing import Standing, standing
 from autograder.batch.store import Store, StoredSubmission
 from autograder.config import Assignment, Course
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.exercises.fingerprint import Definitions
 from autograder.i18n import N_, render
+from autograder.policies.late import Lateness
 
+#: the run's `--due` override, kept so that every later export applies it too
+DUE_SETTING = "due_override"
 #: students listed by name in the notes on totals that are not final (gradebook.csv has all)
 LISTED = 20
 
@@ -41,10 +48,38 @@ class Row:
     pending: Standing = field(default_factory=Standing)
     #: exercises rescaled to grader.yaml's points: the maximum they were graded out of
     rescaled: dict[str, float] = field(default_factory=dict)
+    #: the TAs' standing adjustments, by exercise (`rnn-grader adjust`)
+    adjustments: dict[str, Adjustment] = field(default_factory=dict)
+    #: how late the submission was and what it keeps, where grader.yaml declares a late rule
+    lateness: Lateness | None = None
+
+    def points(self, exercise: str) -> float | None:
+        """The exercise's points as they count: a TA's adjustment, else the automatic score."""
+        if exercise in self.adjustments:
+            return self.adjustments[exercise].points
+        found = self.exercises.get(exercise)
+        return found.points if found is not None else None
+
+    @property
+    def raw_total(self) -> float:
+        """Before the late penalty: the automatic scores, with the adjustments in their place."""
+        counted = {*self.exercises, *self.adjustments}
+        return round(sum(self.points(e) or 0.0 for e in counted), 4)
 
     @property
     def total(self) -> float:
-        return round(sum(e.points for e in self.exercises.values()), 4)
+        """The final total: the raw total with the late penalty applied."""
+        credit = self.lateness.credit if self.lateness is not None else 1.0
+        return round(self.raw_total * credit, 4)
+
+    @property
+    def flagged(self) -> list[str]:
+        """Adjusted exercises whose automatic score changed since the adjustment."""
+        return [
+            e
+            for e, adjustment in self.adjustments.items()
+            if adjustment.flagged(self.exercises[e].points if e in self.exercises else None)
+        ]
 
     @property
     def not_graded(self) -> list[str]:
@@ -90,10 +125,10 @@ class Export:
             if len(self.incomplete) > len(shown):
                 more = len(self.incomplete) - len(shown)
                 lines.append(f"  and {more} more (gradebook.csv's status column lists each)")
-        return lines
+        return lines + staff_notes(self.table)
 
 
-def rows(store: Store, course: Course, assignment: str) -> list[Row]:
+def rows(store: Store, course: Course, assignment: str, due: datetime | None = None) -> list[Row]:
     """One row per student: the newest submission counts; errors still get a row.
 
     Each row is held against grader.yaml and the grader as they are now: its missing or stale
@@ -101,6 +136,7 @@ def rows(store: Store, course: Course, assignment: str) -> list[Row]:
     """
     spec = course.config.assignment(assignment)
     definitions = Definitions(course, assignment)
+    policies = policies_for(course, spec, adjusted(store), due)
     counted: dict[str, StoredSubmission] = {}
     for submission in store.submissions():
         if submission.superseded:
@@ -126,7 +162,9 @@ def rows(store: Store, course: Course, assignment: str) -> list[Row]:
             pending = standing(spec.exercises, store.graded_under(s.source), s.sha256, definitions)
         if s.status in {"graded", "incomplete"}:  # what the store said, as it stands now
             s = replace(s, status="incomplete" if pending else "graded")
-        table.append(Row(s, exercises, result, pending, rescaled))
+        lateness = policies.lateness_of(s.student, s.submitted_at, s.time_source)
+        mine = {e: a for (student, e), a in policies.adjustments.items() if student == s.student}
+        table.append(Row(s, exercises, result, pending, rescaled, mine, lateness))
     return table
 
 
@@ -153,6 +191,7 @@ def write_all(
     run_dir: Path,
     allow_incomplete: bool = False,
     lang: str | None = None,
+    due: datetime | None = None,
 ) -> Export:
     """Write every export of the run; an incomplete total reaches canvas.csv only if allowed.
 
@@ -161,7 +200,8 @@ def write_all(
     export in another language says the same."""
     lang = lang or course.config.feedback.language
     spec = course.config.assignment(assignment)
-    table = rows(store, course, assignment)
+    kept = store.setting(DUE_SETTING)
+    table = rows(store, course, assignment, due or (datetime.fromisoformat(kept) if kept else None))
     written = [
         _write(
             run_dir / "gradebook.csv", gradebook_csv(table, list(spec.exercises), spec.max_points)
@@ -186,20 +226,31 @@ def write_all(
 
 
 def gradebook_csv(table: list[Row], exercises: list[str], max_points: float) -> str:
+    """One row per student: each exercise's points as they count (adjusted where a TA did),
+    the raw total, the late penalty and the final total, and where each came from."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["student", *exercises, "total", "max_points", "status", "late", "message"]
-    writer.writerow([*header, "confinement"])
+    header = ["student", *exercises, "raw_total", "penalty", "total", "max_points", "status"]
+    header += ["late", "late_by_hours", "credit", "submitted_at", "time_source", "adjusted"]
+    writer.writerow([*header, "message", "confinement"])
     for row in table:
         points = [_points(row, exercise) for exercise in exercises]
+        late = row.lateness
         writer.writerow(
             [
                 row.submission.student,
                 *points,
+                f"{row.raw_total:g}",
+                f"{row.raw_total - row.total:g}",
                 f"{row.total:g}",
                 f"{max_points:g}",
                 _status(row),
-                "yes" if row.submission.late else "no",
+                "yes" if (late.late if late else row.submission.late) else "no",
+                f"{late.late_by.total_seconds() / 3600:.2f}" if late else "",
+                f"{late.credit:g}" if late else "",
+                row.submission.submitted_at or "",
+                row.submission.time_source or "",
+                adjusted_column(row),
                 _one_line(
                     render(row.result.message if row.result else row.submission.message, "en")
                 ),
@@ -235,7 +286,12 @@ def gradescope_json(row: Row, course: Course, lang: str) -> dict:
         said = render(row.submission.message or N_("not graded"), lang)
         return {"score": 0, "output": said, "tests": []}
     settings = course.config.gradescope
-    return to_gradescope(result, settings.public_visibility, settings.hidden_visibility, lang=lang)
+    data = to_gradescope(result, settings.public_visibility, settings.hidden_visibility, lang=lang)
+    notes = student_notes(row, lang)
+    if notes or row.total != row.raw_total or row.adjustments:
+        data["score"] = row.total  # the adjusted, penalised total, as gradebook.csv has it
+        data["output"] = "\n\n".join([*notes, data.get("output", "")]).strip()
+    return data
 
 
 def safe_name(student: str) -> str:
@@ -246,9 +302,10 @@ def safe_name(student: str) -> str:
 
 def _points(row: Row, exercise: str) -> str:
     found = row.exercises.get(exercise)
-    if found and found.status == "not_graded":
+    if found and found.status == "not_graded" and exercise not in row.adjustments:
         return "not graded"
-    return f"{found.points:g}" if found else ""
+    points = row.points(exercise)
+    return f"{points:g}" if points is not None else ""
 
 
 def _status(row: Row) -> str:

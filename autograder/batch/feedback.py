@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from autograder.batch.policy import student_notes
 from autograder.engine.messages import check_detail, mistake_line, problem_line
 from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
@@ -166,6 +167,10 @@ def page(row: Row, title: str, points: Mapping[str, float] | None = None, *, lan
     rank = {exercise: index for index, exercise in enumerate(points)}
     exercises = sorted(row.exercises.values(), key=lambda e: rank.get(e.id, len(rank)))
     views = [exercise_view(e, lang) for e in exercises]
+    views = [  # a TA's adjustment counts in the exercise's place (the notes say why)
+        replace(v, points=number(row.adjustments[v.id].points)) if v.id in row.adjustments else v
+        for v in views
+    ]
     failure = None
     if row.submission.status == "grader_error":
         failure = say("grader_failed", lang)
@@ -180,8 +185,9 @@ def page(row: Row, title: str, points: Mapping[str, float] | None = None, *, lan
     notes = []
     if row.pending and row.submission.status != "pending":
         notes.append(say("not_final", lang, why=_pending(row, lang)))
-    if row.submission.late:
-        notes.append(say("late", lang))
+    if row.submission.late and row.lateness is None:
+        notes.append(say("late", lang))  # the LMS's marker, where no late rule applies
+    notes += student_notes(row, lang)
     rescaled = [
         say(
             "rescaled_item",

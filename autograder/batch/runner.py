@@ -83,6 +83,7 @@ def run_batch(
                     submission.superseded,
                     submission.error,
                     file_sha256(submission.path),
+                    submission.time_source,
                 )
         stored = store.submissions()
         summary = BatchSummary(

@@ -153,8 +153,16 @@ class Store:
             )
 
     def assignment(self) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key='assignment'").fetchone()
+        return self.setting("assignment")
+
+    def setting(self, key: str) -> str | None:
+        """A value the run keeps for its later exports (the assignment, a `--due` override)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
+
+    def keep_setting(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- submissions ---
 

@@ -3,7 +3,7 @@
 Each module registers its commands on the one Typer app; importing this package registers them all.
 """
 
-from autograder.cli import course, grading, release, report, similarity
+from autograder.cli import course, grading, policies, release, report, similarity
 from autograder.cli.app import app
 
-__all__ = ["app", "course", "grading", "release", "report", "similarity"]
+__all__ = ["app", "course", "grading", "policies", "release", "report", "similarity"]

@@ -21,7 +21,6 @@ from autograder.cli.app import (
     reports_errors,
     selected,
 )
-from autograder.cli.grading import grade
 from autograder.config import Course
 from autograder.errors import GraderError
 
@@ -115,10 +114,16 @@ def demo(
     workers: Annotated[int | None, typer.Option(help="parallel workers (default: cores)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Build every assignment, grade a small example class of names_charlm, print the gradebook."""
+    """Build every assignment, grade a small example class of names_charlm under a late rule of
+    its own, adjust one score as a TA would, and point at the class report."""
     import shutil
+    from datetime import datetime, timezone
 
-    from autograder.demo import DEMO_ASSIGNMENT, write_class
+    from autograder.authoring.signatures import ensure_signatures
+    from autograder.batch import adjustments
+    from autograder.batch.commands import export_run, grade_batch
+    from autograder.batch.report import open_run
+    from autograder.demo import DEMO_ASSIGNMENT, demo_late_rule, with_late_rule, write_class
     from autograder.gradescope.package import build_gradescope_zip
 
     course = Course.discover(config)
@@ -126,13 +131,32 @@ def demo(
         build_step.build(course, name, course.root / "dist")
         build_gradescope_zip(course, name, course.root / "dist")
         console.print(f"built {name}: student_template/{name}, dist/{name}/gradescope.zip")
+    # the known mistakes' signatures, so that the feedback names them (once; then cached)
+    ensure_signatures(course, DEMO_ASSIGNMENT, say=console.print)
     if out.exists():
         shutil.rmtree(out)
-    submissions = write_class(course, out / "class")
-    console.print(f"wrote {len(submissions)} example submissions in {out / 'class'}")
-    grade(
-        out / "class", assignment=DEMO_ASSIGNMENT, out=out / "run", workers=workers, config=config
+    due = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    rule = demo_late_rule(due, out)
+    demo_course = with_late_rule(course, DEMO_ASSIGNMENT, rule)
+    submissions = write_class(course, out / "class", due=due)
+    console.print(
+        f"wrote {len(submissions)} example submissions in {out / 'class'}; the demo's late rule: "
+        f"due {rule.aware(due):%Y-%m-%d %H:%M %Z}, 90% up to a day late, 70% up to three, "
+        f"extensions in {out / 'extensions.csv'}",
+        highlight=False,
     )
+    run = out / "run"
+    grade_batch(demo_course, DEMO_ASSIGNMENT, out / "class", run, console, workers=workers)
+    store, _ = open_run(run)
+    try:  # what a TA does after reading the report: one score set by hand, with the reason
+        exercise, student = "one_hot_encode_string", "1003"
+        automatic = adjustments.automatic_points(store, student, exercise)
+        reason = "each 1 sits one column early; the shape, dtype and rows are right"
+        adjustments.record(store, student, exercise, 1.5, reason, automatic, "demo-ta")
+    finally:
+        store.close()
+    console.print(f"adjusted: {student} {exercise} to 1.5 points ({reason})", highlight=False)
+    export_run(demo_course, run, console, allow_incomplete=False)
 
 
 @data_app.command("prepare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,24 @@ LangOption = Annotated[
         "(default: grader.yaml's feedback.language)",
     ),
 ]
+
+DueOption = Annotated[
+    str | None,
+    typer.Option(
+        "--due",
+        help="replace the late rule's due date for this run, kept for its later exports "
+        "(2026-12-10T23:59, in the rule's time zone unless it has an offset)",
+    ),
+]
+
+
+def _due(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise GraderError(f"--due {text!r}: not a date and time (2026-12-10T23:59)") from None
 
 
 def _language(course: Course, lang: str | None) -> str:
@@ -67,6 +86,7 @@ def grade(
     ] = None,
     allow_incomplete: AllowIncompleteOption = False,
     lang: LangOption = None,
+    due: DueOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Grade one notebook (a table; --json for the full result) or a whole class with --out.
@@ -119,6 +139,7 @@ def grade(
         lang=lang,
         executor=executor,
         ray_address=ray_address,
+        due=_due(due),
     )
 
 
@@ -128,6 +149,7 @@ def export(
     out: Annotated[Path, typer.Argument(help="a run folder written by `grade --out`")],
     allow_incomplete: AllowIncompleteOption = False,
     lang: LangOption = None,
+    due: DueOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the gradebooks, feedback and results.json files of a run again from its store,
@@ -136,7 +158,7 @@ def export(
     from autograder.batch.commands import export_run
 
     course = Course.discover(config)
-    export_run(course, out, console, allow_incomplete, _language(course, lang))
+    export_run(course, out, console, allow_incomplete, _language(course, lang), _due(due))
 
 
 def _assignment_of(notebook: Path, course: Course) -> str:

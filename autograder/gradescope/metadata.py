@@ -23,6 +23,7 @@ METADATA_FILE = "submission_metadata.json"
 class Previous:
     submitted_at: datetime
     full_grading: bool
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Metadata:
     submitted_at: datetime | None = None
     due: datetime | None = None
     late_due: datetime | None = None
-    #: the submitters' ids (a group submission has several)
+    #: the submitters' ids and e-mail addresses (a group submission has several)
     students: tuple[str, ...] = ()
     previous: tuple[Previous, ...] = ()
     #: why parts are missing, for the staff's output
@@ -38,6 +39,11 @@ class Metadata:
 
     def full_gradings(self) -> list[datetime]:
         return [p.submitted_at for p in self.previous if p.full_grading]
+
+    def latest_full_score(self) -> float | None:
+        """The score of the newest earlier submission that was graded in full."""
+        full = [p for p in self.previous if p.full_grading and p.score is not None]
+        return max(full, key=lambda p: p.submitted_at).score if full else None
 
 
 def read_metadata(root: Path) -> Metadata:
@@ -61,15 +67,24 @@ def read_metadata(root: Path) -> Metadata:
         when = _time(entry.get("submission_time"), "previous submission_time", problems)
         if when is not None:
             extra = (entry.get("results") or {}).get("extra_data") or {}
-            previous.append(Previous(when, bool(extra.get(FULL_GRADING, True))))
+            full = bool(extra.get(FULL_GRADING, True))
+            previous.append(Previous(when, full, _score(entry.get("score"))))
     return Metadata(
         submitted_at=_time(data.get("created_at"), "created_at", problems),
         due=_time(own.get("due_date") or assignment.get("due_date"), "due_date", problems),
         late_due=_time(own.get("late_due_date") or assignment.get("late_due_date"), None, []),
-        students=tuple(str(u["id"]) for u in users if "id" in u),
+        students=tuple(str(u[key]) for u in users for key in ("id", "email") if u.get(key)),
         previous=tuple(previous),
         problems=problems,
     )
+
+
+def _score(value: object) -> float | None:
+    """Gradescope writes scores as numbers or as strings ("20.0")."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def _time(value: Any, name: str | None, problems: list[str]) -> datetime | None:

@@ -38,6 +38,7 @@ from autograder.engine.result import ExerciseResult, Message, SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
 from autograder.gradescope.package import ASSIGNMENT_FILE
+from autograder.gradescope.policies import SubmissionPolicy, submission_policy
 from autograder.gradescope.results import to_gradescope, write_results
 from autograder.grading import grade_notebook
 from autograder.i18n import DEFAULT_LANGUAGE, N_, render, t
@@ -62,6 +63,12 @@ def main(root: Path = Path("/autograder")) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
+        progress.policy = submission_policy(course, progress.assignment, root)
+    except GraderError as error:  # a broken extensions file: the course's problem, not theirs
+        return grader_failed(results_path, str(error), progress.lang)
+    for problem in progress.policy.problems:
+        print(f"policies: {problem}; no late penalty or limit applied", file=sys.stderr)
+    try:
         notebook = find_notebook(root / "submission", progress.assignment)
         progress.accept(notebook)
     except GraderError as error:
@@ -82,6 +89,7 @@ def main(root: Path = Path("/autograder")) -> int:
             notebook,
             isolation=progress.isolation,
             on_result=progress.record,
+            public_only=not progress.policy.full,
         )
     except Exception as error:
         traceback.print_exc()
@@ -106,6 +114,7 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     finished: dict[str, ExerciseResult] = field(default_factory=dict)
     isolation: Isolation = field(default_factory=Isolation)
+    policy: SubmissionPolicy = field(default_factory=SubmissionPolicy)
 
     def __post_init__(self) -> None:
         spec = self.course.config.assignment(self.assignment)
@@ -160,7 +169,7 @@ class Progress:
         document = to_gradescope(
             result, visibility.public_visibility, visibility.hidden_visibility, lang=self.lang
         )
-        write_results(self.results_path, document)
+        write_results(self.results_path, self.policy.apply(document, result.points, self.lang))
 
 
 def read_assignment(source: Path) -> str:
