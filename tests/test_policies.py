@@ -229,6 +229,9 @@ def test_a_batch_applies_the_late_rule_extensions_and_adjustments(
     assert "70%" in page
     adjusted = (run / "feedback" / "ontime.md").read_text(encoding="utf-8")
     assert "hand-checked the loop" in adjusted and "ta-kim" in adjusted
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert "late by at most 3 day(s): 70% credit" in report
+    assert "hand-checked the loop" in report
     # the student's file changes and is graded again: the adjustment stands, and is flagged
     mistake = submissions.with_mistakes(
         course, ASSIGNMENT, {"custom_rnn": next(iter(_custom_rnn_mistakes()))}

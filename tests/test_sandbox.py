@@ -246,3 +246,12 @@ def test_no_sandbox_outlives_a_grader_killed_with_sigkill() -> None:
         for pid in _descendants(grader.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_child_sees_only_the_gpus_its_grader_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.sandbox.spawn import child_environment
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert "CUDA_VISIBLE_DEVICES" not in child_environment()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")  # as Ray sets it for a task with one GPU
+    assert child_environment()["CUDA_VISIBLE_DEVICES"] == "1"

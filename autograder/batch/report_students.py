@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autograder.batch import exports
+from autograder.batch.policy import student_notes
 from autograder.batch.store import StoredSubmission
 from autograder.config import Assignment
 from autograder.engine.report import without_folders
@@ -30,6 +31,8 @@ class FileLine:
     submitted_at: str
     status: str  # counted, superseded, refused, or the counted file's grading status
     late: bool
+    #: the late rule's verdict on the file that counts, where a penalty applies
+    late_rule: str
     total: float | None
     seconds: float | None
     confinement: str | None
@@ -58,6 +61,9 @@ class StudentSection:
     max_points: float
     not_final: str  # why the total is not final ("" when it is)
     late: bool
+    #: adjustments (flagged ones said so), the extension and the late penalty, as the student
+    #: reads them in the feedback
+    policy_notes: list[str]
     reason: str  # why the counted file could not be graded
     files: list[FileLine]
     exercises: list[ExerciseLine]
@@ -69,6 +75,7 @@ def file_line(
 ) -> FileLine:
     """A submitted file as the report lists it; `row` is set for the file that counts."""
     result = row.result if row is not None else None
+    late = row.lateness if row is not None else None
     reason: Text | str = ""
     if s.superseded:
         status = "superseded"
@@ -87,7 +94,8 @@ def file_line(
         file=without_folders(s.source),
         submitted_at=_moment(s.submitted_at),
         status=status,
-        late=s.late,
+        late=s.late or bool(late is not None and late.late),
+        late_rule=said(late.rule, lang) if late is not None and late.credit < 1 else "",
         total=row.total if row is not None and status not in NO_SCORE else None,
         seconds=result.seconds if result else None,
         confinement=result.confinement if result else None,
@@ -124,7 +132,14 @@ def student_section(
         total=None if row.submission.status in NO_SCORE else row.total,
         max_points=spec.max_points,
         not_final=row.pending.describe() if row.pending else "",
-        late=row.submission.late,
+        late=counted.late,
+        policy_notes=[
+            *(
+                f"review: {e}: the automatic score changed since it was adjusted"
+                for e in row.flagged
+            ),
+            *student_notes(row, lang),
+        ],
         reason=counted.reason,
         files=mine,
         exercises=exercises,

@@ -87,10 +87,14 @@ def print_student(section: StudentSection, console: Console) -> None:
     )
     if section.reason:
         console.print(f"[red]reason:[/] {escape(section.reason)}", highlight=False)
+    for note in section.policy_notes:
+        console.print(f"[yellow]policy:[/] {escape(note)}", highlight=False, soft_wrap=True)
     if section.not_final:
         console.print(f"[yellow]not final:[/] {escape(section.not_final)}", highlight=False)
     for line in section.files:
-        said = f"  {line.file}: {line.status}" + (" (late)" if line.late else "")
+        said = f"  {line.file}: {line.status}" + (
+            f" (late{': ' + line.late_rule if line.late_rule else ''})" if line.late else ""
+        )
         if line.seconds is not None:
             said += f", {line.seconds:.1f} s, {line.confinement} on {line.device}"
         if line.reason and line.reason != section.reason:

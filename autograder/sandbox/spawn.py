@@ -154,6 +154,9 @@ def child_environment() -> dict[str, str]:
         # torch.cuda.is_available() in a cell then asks NVML, which leaves no CUDA state behind
         # to break the fork in which a training check initialises CUDA.
         "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+        # the GPUs this process was given (Ray gives each GPU task its share of a node's);
+        # without it a child would see every GPU of the node
+        **{name: os.environ[name] for name in ("CUDA_VISIBLE_DEVICES",) if name in os.environ},
     }
 
 
