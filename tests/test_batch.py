@@ -77,7 +77,7 @@ def test_batch_grades_the_class_and_exports_everything(full_run: Path) -> None:
     assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert ["", "1001", "", "", "", ""] in canvas  # an incomplete total never reaches Canvas
     feedback = (full_run / "feedback" / "1003.md").read_text(encoding="utf-8")
-    assert "Total:" in feedback and "##" in feedback
+    assert "총점:" in feedback and "##" in feedback  # the course's language: Korean
     page = (full_run / "feedback" / "1003.html").read_text(encoding="utf-8")
     assert "<script" not in page and "<table" in page and "<tr" in page
     refused = (full_run / "feedback" / "1090.md").read_text(encoding="utf-8")

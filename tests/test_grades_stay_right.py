@@ -142,7 +142,8 @@ def test_changed_points_are_rescaled_at_export_and_said(
     _, run = copied
     edit = {"custom_rnn: {points: 4}": "custom_rnn: {points: 5}"}
     changed = scratch_course(course, tmp_path / "course", edit)
-    said = cli("export", str(run), "--allow-incomplete", config=changed.config_path)
+    # in English: this test reads the feedback's words (test_i18n reads the Korean)
+    said = cli("export", str(run), "--allow-incomplete", "--lang", "en", config=changed.config_path)
     expected = (
         "rescaled: custom_rnn was graded out of 4 points and grader.yaml now gives 5: "
         "1 result(s) rescaled from their stored fraction"
