@@ -9,8 +9,6 @@ check's learning curve a PNG data URI: it opens anywhere, offline, and loads not
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -24,6 +22,7 @@ from autograder.batch.policy import student_notes
 from autograder.engine.messages import check_detail, mistake_line, problem_line
 from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
+from autograder.figures import data_uri, figure_language, new_figure
 from autograder.i18n import N_, Text, render, t
 from autograder.training import calibration
 
@@ -325,13 +324,9 @@ def learning_curve(
 ) -> str:
     """The run as a small PNG data URI: the held-out metric at the checkpoints against the
     threshold (and the reference's final values, when known), the training loss behind it."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 3.2), dpi=80)
+    lang = figure_language(lang)
+    figure, axes = new_figure(6, 3.2)
     figure.subplots_adjust(left=0.12, right=0.88, bottom=0.15, top=0.9)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
     handles = []
     if record.curve:
         loss = axes.twinx()
@@ -355,6 +350,4 @@ def learning_curve(
     axes.set_ylabel(record.metric)
     axes.set_title(exercise_id)
     axes.legend(handles=handles, fontsize="small", loc="best")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_uri(figure)

@@ -10,8 +10,6 @@ reference solution's calibration runs. Every section has an id (`distribution`, 
 
 from __future__ import annotations
 
-import base64
-import io
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,12 +21,10 @@ from autograder.atomic import write_atomically
 from autograder.batch.exports import safe_name
 from autograder.batch.feedback import number
 from autograder.errors import GraderError
+from autograder.figures import data_uri, figure_language, new_figure
 from autograder.i18n import gettext, render, t
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from autograder.batch.report import Distribution, Report, TrainingCheck
     from autograder.batch.similarity import Similarity
     from autograder.batch.store import Store
@@ -94,7 +90,8 @@ def _template_source(name: str) -> str:
 
 def score_histogram(distribution: Distribution, lang: str) -> str:
     """The totals per bin, those that are not final drawn apart, as a PNG data URI."""
-    figure, axes = _figure(6.4, 2.8)
+    lang = figure_language(lang)
+    figure, axes = new_figure(6.4, 2.8, layout="constrained")
     bins = distribution.bins
     left = [b.low for b in bins]
     widths = [b.high - b.low for b in bins]
@@ -110,12 +107,13 @@ def score_histogram(distribution: Distribution, lang: str) -> str:
     axes.set_xlabel(gettext("total points", lang))
     axes.set_ylabel(gettext("students", lang))
     axes.yaxis.get_major_locator().set_params(integer=True)
-    return _data_uri(figure)
+    return data_uri(figure)
 
 
 def training_figure(check: TrainingCheck, lang: str) -> str:
     """One row of dots per group (the class, the reference's calibration runs, each known
     mistake's calibration runs) along the metric, and the threshold across them."""
+    lang = figure_language(lang)
     groups: list[tuple[str, list[float], str]] = [
         (gettext("class", lang), [r.best for r in check.reached if r.best is not None], "tab:blue")
     ]
@@ -128,7 +126,7 @@ def training_figure(check: TrainingCheck, lang: str) -> str:
         for name, values in check.mistakes.items()
         if values
     ]
-    figure, axes = _figure(6.4, 1.0 + 0.45 * len(groups))
+    figure, axes = new_figure(6.4, 1.0 + 0.45 * len(groups), layout="constrained")
     for row, (_, values, colour) in enumerate(groups):
         # a fixed spread, so that equal values stay visible and the page is the same each time
         offsets = [((index % 5) - 2) * 0.06 for index in range(len(values))]
@@ -139,24 +137,8 @@ def training_figure(check: TrainingCheck, lang: str) -> str:
     threshold = gettext("threshold {threshold}", lang).format(threshold=f"{check.threshold:.4g}")
     axes.set_xlabel(f"{check.metric} ({threshold})")
     axes.set_title(f"{check.exercise} ({check.device})", fontsize="medium")
-    return _data_uri(figure)
+    return data_uri(figure)
 
 
 def _short(label: str, width: int = 34) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
-
-
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=80, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure, figure.add_subplot()
-
-
-def _data_uri(figure: Figure) -> str:
-    """The figure as a PNG data URI (no metadata: the same figure gives the same bytes)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

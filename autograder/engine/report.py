@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from rich import box
 from rich.cells import cell_len
@@ -20,6 +21,7 @@ from autograder.engine.checks import grader_words
 from autograder.engine.messages import mistake_line
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.i18n import N_, render, t
+from autograder.i18n import Text as Message
 
 STATUS_STYLE = {
     "passed": "green",
@@ -212,10 +214,21 @@ def print_gradebook(
         status = render(STATUS.get(row.submission.status, row.submission.status), lang)
         lead = f"{row.submission.student}: {status}: "
         recorded = row.result.message if row.result and row.result.message else None
-        reason = recorded or row.submission.message or N_("no reason recorded")
+        reason = recorded or row.submission.message or _not_graded(row) or N_("no reason recorded")
         message = without_folders(render(reason, lang))
         reason = cut(message, console.width - cell_len(lead))
         console.print(f"[red]{escape(lead)}[/]{escape(reason)}", highlight=False)
+
+
+def _not_graded(row: Any) -> Message | None:
+    """Why a submission is the grader's error when only some exercises could not be graded
+    (the course data missing on this machine, say): those exercises and the grader's reason."""
+    missing = [e for e in row.exercises.values() if e.status == "not_graded"]
+    if not missing:
+        return None
+    problem = missing[0].grader_problem or missing[0].message
+    names = ", ".join(e.id for e in missing)
+    return t("not graded: {exercises} ({problem})", exercises=names, problem=problem)
 
 
 def _parts(widths: list[int], first: int, then: int) -> list[list[int]]:
