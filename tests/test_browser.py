@@ -78,3 +78,27 @@ def test_the_page_of_a_file_that_could_not_be_graded_says_why(graded_run: Path, 
     assert "0 / 0" not in text
     assert "JSON" in text, "the reason (not a notebook: broken JSON) is missing"
     page.screenshot("feedback-knuth")
+
+
+def test_the_class_report_reads_as_a_page(graded_run: Path, page: Page) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "report", str(graded_run), "--lang", "ko"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page.open(graded_run / "report.html")
+    text = page.visible_text()
+    assert HANGUL.search(text), "--lang ko gave no Korean"
+    for section in ("distribution", "exercises", "checks", "training", "problems", "students"):
+        assert page.elements(f"section#{section}"), f"no {section} section"
+    students = page.elements("section.student")
+    assert {s.get_attribute("data-student") for s in students} == {"1001", "1003", "1090"}
+    exercise_rows = page.elements("#exercises-table tbody tr")
+    assert len(exercise_rows) == 8, "one row per exercise of names_charlm"
+    images = page.images_loaded()
+    assert len(images) >= 3, "the distribution and one figure per training check"
+    assert all(drawn for _, drawn in images), images
+    assert "/tmp/" not in text and "##" not in text
+    assert page.screenshot("report").stat().st_size > 10_000
