@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import jinja2
 
 from autograder.batch.policy import student_notes
 from autograder.engine.messages import check_detail, mistake_line, problem_line
@@ -24,6 +20,7 @@ from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
 from autograder.figures import data_uri, figure_language, new_figure
 from autograder.i18n import N_, Text, render, t
+from autograder.pages import environment, number
 from autograder.training import calibration
 
 if TYPE_CHECKING:
@@ -141,11 +138,6 @@ class Bands:
             band = (reference["min"], reference["max"], reference["n"]) if known else None
             self._found[key] = band
         return self._found[key]
-
-
-def number(value: float) -> str:
-    """A score for people: two decimals at most, no trailing zeros."""
-    return f"{round(value, 2):g}"
 
 
 def scrub(text: str) -> str:
@@ -303,16 +295,8 @@ def feedback_html(
     }
     text = {key: say(key, lang) for key in TEXT if "{" not in TEXT[key]}
     alts = {e.id: say("curve_alt", lang, exercise=e.id) for e in view.exercises}
-    return _template().render(view=view, text=text, alts=alts, figures=figures)
-
-
-@cache
-def _template() -> jinja2.Template:
-    source = resources.files("autograder").joinpath("templates", "feedback.html.j2")
-    environment = jinja2.Environment(
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
-    )
-    return environment.from_string(source.read_text(encoding="utf-8"))
+    template = environment(lang).get_template("feedback.html.j2")
+    return template.render(view=view, text=text, alts=alts, figures=figures)
 
 
 def learning_curve(

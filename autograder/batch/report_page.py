@@ -10,19 +10,17 @@ reference solution's calibration runs. Every section has an id (`distribution`, 
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
 
+from autograder import pages
 from autograder.atomic import write_atomically
 from autograder.batch.exports import safe_name
-from autograder.batch.feedback import number
 from autograder.errors import GraderError
 from autograder.figures import data_uri, figure_language, new_figure
-from autograder.i18n import gettext, render, t
+from autograder.i18n import gettext
 
 if TYPE_CHECKING:
     from autograder.batch.report import Distribution, Report, TrainingCheck
@@ -66,26 +64,11 @@ def write_class_report(
     return write_report(gather(store, course, assignment, lang), run_dir, similarity)
 
 
-@cache
 def _environment(lang: str) -> jinja2.Environment:
-    """The template's environment in `lang`: `_("{n} students", n=3)` renders a label as the
-    grader's messages are rendered (`autograder.i18n`), through the same catalogs."""
-    environment = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.globals["_"] = lambda template, **params: render(t(template, **params), lang)
-    environment.filters["number"] = lambda value: "–" if value is None else number(value)
-    environment.filters["percent"] = lambda value: "–" if value is None else f"{value:.0%}"
+    """The pages' environment in `lang`, with the student anchors' file-safe names."""
+    environment = pages.environment(lang).overlay()
     environment.filters["safe_name"] = safe_name
     return environment
-
-
-def _template_source(name: str) -> str:
-    return resources.files("autograder").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def score_histogram(distribution: Distribution, lang: str) -> str:

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from itertools import combinations
 from pathlib import Path
 
-import jinja2
 import nbformat
 
 from autograder.atomic import write_atomically
@@ -37,7 +34,7 @@ from autograder.batch.winnow import (
 from autograder.config import Course
 from autograder.engine.intake import clean_source, read_notebook
 from autograder.errors import GraderError
-from autograder.i18n import render, t
+from autograder.pages import environment
 
 #: The share of one answer's own code found in the other's at which a pair is listed. Measured
 #: on names_charlm (benchmarks/similarity_threshold.py): renamed, re-commented copies score 1.0;
@@ -249,7 +246,7 @@ def similar_pairs(
 def render_html(similarity: Similarity, lang: str = "en") -> str:
     """RUN/similarity.html: the pairs per exercise, both answers side by side, one file."""
     return (
-        _environment(lang)
+        environment(lang)
         .get_template("similarity.html.j2")
         .render(similarity=similarity, lang=lang)
     )
@@ -257,23 +254,3 @@ def render_html(similarity: Similarity, lang: str = "en") -> str:
 
 def write_page(similarity: Similarity, run_dir: Path, lang: str = "en") -> Path:
     return write_atomically(run_dir / PAGE_NAME, render_html(similarity, lang).encode("utf-8"))
-
-
-@cache
-def _environment(lang: str) -> jinja2.Environment:
-    """The same setup as the class report's page, so that it can include the same partial
-    (`similarity_section.html.j2`) with `similarity` in its context."""
-    environment = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.globals["_"] = lambda template, **params: render(t(template, **params), lang)
-    environment.filters["percent"] = lambda value: "–" if value is None else f"{value:.0%}"
-    return environment
-
-
-def _template_source(name: str) -> str:
-    return resources.files("autograder").joinpath("templates", name).read_text(encoding="utf-8")

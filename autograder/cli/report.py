@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from autograder.batch.feedback import number
 from autograder.batch.report_students import StudentSection
 from autograder.cli.app import ConfigOption, app, console, reports_errors
 from autograder.config import Course
 from autograder.engine.report import STATUS_STYLE
 from autograder.errors import GraderError
 from autograder.i18n import LANGUAGES
+from autograder.pages import number
 
 if TYPE_CHECKING:
     from autograder.batch.report import Report
