@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from autograder.batch.policy import student_notes
 from autograder.engine.messages import check_detail, mistake_line, problem_line
+from autograder.engine.report import STATUS as TABLE_STATUS
 from autograder.engine.report import without_folders
 from autograder.engine.result import ExerciseResult, TrainingRecord
 from autograder.figures import data_uri, figure_language, new_figure
@@ -54,14 +55,8 @@ TEXT = {
     "step": N_("step"),
     "cell_problems": N_("Cells that raised an error while grading"),
 }
-STATUS = {
-    "passed": N_("passed"),
-    "partial": N_("partial"),
-    "failed": N_("failed"),
-    "error": N_("error"),
-    "not_graded": N_("not graded"),
-    "pending": N_("not graded yet"),
-}
+#: the tables' words for a status; an exercise still to grade reads "not graded yet" here
+STATUS = {**TABLE_STATUS, "pending": N_("not graded yet")}
 #: why a total is not final, by the `Standing` field that lists the exercises
 PENDING = {
     "missing": N_("not graded yet: {exercises}"),
