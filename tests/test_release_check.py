@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from autograder.authoring import release_check
 from autograder.authoring.mistake_table import unit_exercises
 from autograder.authoring.release_check import calibration_states, training_rounds
 from autograder.authoring.release_findings import (
@@ -100,6 +101,9 @@ def test_only_the_mistake_the_feedback_names_counts_as_named() -> None:
         ("not_named", "rnn_cell", "relu instead of tanh"),
     ]
     assert "feedback names: relu instead of tanh" in found[0].message
+    elsewhere = unit_mistake_run("a", FIRST, results[1][1], 2026, naming=False)
+    assert elsewhere.named is None and mistake_findings([elsewhere]) == []
+    assert "naming not judged at this seed" in elsewhere.detail
 
 
 def test_an_uncaught_mistake_is_a_surprise_and_naming_that_cannot_apply_is_not() -> None:
@@ -281,6 +285,18 @@ def test_the_command_refuses_what_it_cannot_run_with_status_2(repo_root: Path) -
     assert done.exit_code == 2 and "unknown assignment" in done.output
 
 
+def test_a_fault_of_the_grader_is_status_2_not_a_surprise(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the grader broke")
+
+    monkeypatch.setattr(release_check, "check_assignment", broken)
+    config = ["--config", str(repo_root / "grader.yaml")]
+    done = CliRunner().invoke(app, ["release-check", "-a", "names_charlm", *config])
+    assert done.exit_code == 2 and "could not run" in done.output
+
+
 ASSIGNMENTS = ["names_charlm", "anna_lstm", "word_lm", "rnn_basics"]
 
 
@@ -305,8 +321,9 @@ def release_run(
 def test_release_check_exits_with_the_pages_verdict(
     release_run: tuple[subprocess.CompletedProcess, Path],
 ) -> None:
-    """Exit 1 exactly when a page lists a surprise; today: only mistakes the feedback does not
-    name yet (the feedback's naming of known mistakes lands separately)."""
+    """Exit 1 exactly when a page lists a surprise. The only kind allowed today: a known mistake
+    the feedback does not name (two of lstm_forward's give the same answers and fail the same
+    check, so the feedback names neither); every other kind fails this test."""
     done, out = release_run
     assert done.returncode in (0, 1), done.stderr
     surprises = [
@@ -343,6 +360,10 @@ def test_release_check_page(
     verdicts = [cell for row in units + trained for cell in row if " · " in cell]
     assert len(verdicts) == 2 * (len(units) + len(trained))  # every mistake at both seeds
     assert all(cell.startswith("caught") for cell in verdicts)
+    named = [row[2] for row in units]  # naming is judged at the grading seed, 2025
+    unnamed = [row for row in _rows(sections["surprises"])[1:] if row[0] == KINDS["not_named"]]
+    assert named.count("caught · named") == len(units) - len(unnamed)
+    assert {row[3] for row in units} == {"caught · naming n/a"}
     assert [row[2] for row in _rows(sections["calibration"])[1:]] == ["yes"] * len(specs)
     assert str(out) not in document and "/tmp/" not in document
 

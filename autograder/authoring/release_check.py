@@ -39,9 +39,11 @@ from autograder.authoring.release_findings import (
     training_mistake_run,
     unit_mistake_run,
 )
+from autograder.authoring.signatures import ensure_signatures
 from autograder.authoring.submissions import blank, reference, write
 from autograder.config import Course
 from autograder.engine.exercise import Exercise, Mistake
+from autograder.engine.grade import DEFAULT_SEED
 from autograder.engine.result import SubmissionResult
 from autograder.errors import GraderError
 from autograder.exercises import training_specs
@@ -50,6 +52,11 @@ from autograder.sandbox.spawn import Zygote
 from autograder.training import calibration
 from autograder.training.settings import resolve_threshold, training_config
 from autograder.training.spec import TrainingMistake, TrainingSpec
+
+#: The seed naming is judged at. The feedback names a known mistake by comparing the student's
+#: answers with the mistake's own on the same probes (autograder/authoring/signatures.py), so its
+#: signatures are made for the seed every route grades at; other seeds have none to compare with.
+NAMING_SEED = DEFAULT_SEED
 
 
 def devices_present() -> list[str]:
@@ -84,7 +91,7 @@ def calibration_states(
             if record is not None:
                 failures = f"{record['reference'].get('observed_failures', 0)} of "
                 failures += f"{record['reference']['n']}"
-            source = threshold.source if record else f"{threshold.source}: no calibration"
+            source = str(threshold.source) + ("" if record else ": no calibration")
             states.append(
                 CalibrationState(
                     spec.id, device, record is not None, threshold.value, source, failures
@@ -139,9 +146,12 @@ def check_assignment(
                         assignment, submission, result.exercises, seed, device
                     )
                     done(f"{submission}, seed {seed}, {device or 'unit checks only'}")
+        if NAMING_SEED in seeds:  # as `rnn-grader build` does for the zip: named as shipped
+            ensure_signatures(course, assignment, seed=NAMING_SEED, zygote=zygote, say=say)
         for seed in seeds:
             graded = graded_mistakes(course, assignment, zygote, seed)  # in rounds
-            runs = [unit_mistake_run(assignment, m, result, seed) for m, result in graded]
+            naming = seed == NAMING_SEED
+            runs = [unit_mistake_run(assignment, m, r, seed, naming) for m, r in graded]
             report.mistakes += sorted(runs, key=lambda r: in_course_order[r.exercise, r.mistake])
             done(f"known mistakes of the unit checks, seed {seed}")
         for device in devices:

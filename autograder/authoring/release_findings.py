@@ -117,10 +117,11 @@ def submission_findings(
 
 
 def unit_mistake_run(
-    assignment: str, mistake: Mistake, graded: ExerciseResult, seed: int
+    assignment: str, mistake: Mistake, graded: ExerciseResult, seed: int, naming: bool = True
 ) -> MistakeRun:
     """Caught: the exercise lost points and a check the mistake names failed. Named: the
-    feedback names this very mistake."""
+    feedback names this very mistake (judged only where `naming`: at the seed the mistakes'
+    signatures are made for, the one every route grades at)."""
     failed = [c.name for c in graded.checks if not c.passed]
     caught = graded.points < graded.max_points and bool(set(failed) & set(mistake.caught_by))
     named = graded.mistake is not None and str(graded.mistake.name) == str(mistake.name)
@@ -128,9 +129,11 @@ def unit_mistake_run(
     detail = (
         f"{number(graded.points)} / {number(graded.max_points)}; failed: "
         f"{', '.join(failed) or 'none'} (named checks: {', '.join(mistake.caught_by)}); "
-        f"feedback names: {shown}"
+        + (f"feedback names: {shown}" if naming else "naming not judged at this seed")
     )
-    return MistakeRun(assignment, graded.id, mistake.name, seed, caught, named, detail)
+    return MistakeRun(
+        assignment, graded.id, mistake.name, seed, caught, named if naming else None, detail
+    )
 
 
 def training_mistake_run(

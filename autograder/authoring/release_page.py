@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from autograder.authoring.release_check import NAMING_SEED
 from autograder.authoring.release_findings import KINDS, MistakeRun, Report, number
 from autograder.engine.report import without_folders
 from autograder.training.calibration import DIRECTORY
@@ -66,7 +67,7 @@ def matrix(runs: list[MistakeRun], id_: str, title: str, note: str) -> Matrix:
     for (device, exercise, mistake), by_seed in keyed.items():
         block = next(iter(by_seed.values())).block or ""
         cells = tuple(
-            Cell(r.caught, r.named, without_folders(r.detail)) if (r := by_seed.get(s)) else None
+            Cell(r.caught, r.named, _clean(r.detail)) if (r := by_seed.get(s)) else None
             for s in seeds
         )
         rows.append(Row(exercise, mistake, device, block, cells))
@@ -98,7 +99,9 @@ def matrices(report: Report) -> list[Matrix]:
         "Each mistake applied to the reference in rounds (no two related exercises at once) and "
         "graded without training; unit checks do not depend on the device class. Caught: the "
         "exercise lost points and a check the mistake names failed. Named: the feedback names "
-        "this mistake."
+        f"this mistake. Naming is judged at seed {NAMING_SEED} alone (n/a at the others): the "
+        "feedback recognises a mistake by its answers to the grader's probes, and the mistakes' "
+        "answers are recorded for the seed every route grades at."
     )
     return [
         matrix(units, "unit-mistakes", "Known mistakes of the unit checks", unit_note),
@@ -127,8 +130,13 @@ def page_html(report: Report) -> str:
         summary=summary,
         matrices=matrices(report),
         number=number,
-        clean=without_folders,
+        clean=_clean,
     )
+
+
+def _clean(message: object) -> str:
+    """A message as the page shows it: rendered in English, without the machine's folders."""
+    return without_folders(str(message))
 
 
 def write_page(report: Report, folder: Path) -> Path:
