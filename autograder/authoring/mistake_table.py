@@ -25,7 +25,7 @@ from autograder.engine.grade import DEFAULT_SEED
 from autograder.engine.result import ExerciseResult
 from autograder.errors import GraderError
 from autograder.exercises import exercises_for
-from autograder.grading import grade_notebook
+from autograder.grading import Explain, grade_notebook
 from autograder.sandbox.spawn import Zygote
 
 START = "<!-- mistake-table start: python -m autograder.authoring.mistake_table -->"
@@ -49,10 +49,15 @@ def unit_exercises(course: Course, assignment: str) -> list[Exercise]:
 
 
 def graded_mistakes(
-    course: Course, assignment: str, zygote: Zygote | None = None, seed: int = DEFAULT_SEED
+    course: Course,
+    assignment: str,
+    zygote: Zygote | None = None,
+    seed: int = DEFAULT_SEED,
+    explain: Explain | None = None,
 ) -> Iterator[tuple[Mistake, ExerciseResult]]:
     """Each known mistake of the unit exercises with its exercise's result, graded in rounds
-    (the release check reads the checks that failed and the mistake the feedback named)."""
+    (the release check reads the checks that failed and the mistake the feedback named;
+    `explain`, where given, names the mistakes instead of the cached signatures)."""
     with tempfile.TemporaryDirectory() as folder:
         for number, round_ in enumerate(mistake_rounds(unit_exercises(course, assignment))):
             path = Path(folder) / f"round{number}.ipynb"
@@ -65,6 +70,7 @@ def graded_mistakes(
                 training=False,
                 zygote=zygote,
                 seed=seed,
+                explain=explain,
             )
             if result.status != "graded":
                 raise GraderError(f"{assignment} round {number}: {result.message}")

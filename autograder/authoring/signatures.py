@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.authoring.mistake_table import graded_mistakes, unit_exercises
 from autograder.authoring.mistakes import mistake_rounds, with_mistakes
 from autograder.config import Course
 from autograder.engine.exercise import Exercise, Plan
@@ -50,12 +51,10 @@ from autograder.sandbox.spawn import Zygote
 Say = Callable[[str], None]
 
 
-def unit_exercises(course: Course, assignment: str) -> list[Exercise]:
+def mistaken_exercises(course: Course, assignment: str) -> list[Exercise]:
     """The assignment's unit exercises that have known mistakes (training checks have none of
     their own: theirs are the upstream unit exercises')."""
-    spec = course.config.assignment(assignment)
-    units = [e for e, config in spec.exercises.items() if config.training is None]
-    return [e for e in exercises_for(assignment, units) if e.mistakes]
+    return [e for e in unit_exercises(course, assignment) if e.mistakes]
 
 
 def ensure_signatures(
@@ -67,7 +66,7 @@ def ensure_signatures(
     say: Say | None = None,
 ) -> dict[str, ExerciseSignature]:
     """Every unit exercise's signature, computed (and cached) only where none holds now."""
-    ids = [e.id for e in unit_exercises(course, assignment)]
+    ids = [e.id for e in mistaken_exercises(course, assignment)]
     found = current_signatures(course, assignment, ids, seed)
     missing = [exercise_id for exercise_id in ids if exercise_id not in found]
     if missing:
@@ -156,29 +155,14 @@ def named_mistakes(
 ) -> list[Naming]:
     """Grade each known mistake of the assignment on its own (the mistake rounds: the mistakes
     of one round are in unrelated exercises) and record which mistake the feedback named."""
-    exercises = unit_exercises(course, assignment)
+    exercises = mistaken_exercises(course, assignment)
     with _zygote(zygote) as started:
         signatures = ensure_signatures(course, assignment, zygote=started, say=say)
         namer = MistakeNamer(signatures)
-        named: dict[tuple[str, str], str | None] = {}
-        with tempfile.TemporaryDirectory() as folder:
-            for number, round_ in enumerate(mistake_rounds(exercises)):
-                path = Path(folder) / f"round{number}.ipynb"
-                nbformat.write(with_mistakes(course, assignment, round_), path)
-                result = grade_notebook(
-                    course,
-                    assignment,
-                    path,
-                    only=list(round_),
-                    training=False,
-                    zygote=started,
-                    explain=namer,
-                )
-                if result.status != "graded":
-                    raise GraderError(f"{assignment} round {number}: {result.message}")
-                for graded in result.exercises:
-                    mistake = round_[graded.id].name
-                    named[graded.id, mistake] = graded.mistake.name if graded.mistake else None
+        named = {
+            (graded.id, mistake.name): graded.mistake.name if graded.mistake else None
+            for mistake, graded in graded_mistakes(course, assignment, started, explain=namer)
+        }
     return [
         Naming(
             assignment,
