@@ -17,14 +17,16 @@ from autograder.authoring.signatures import (
 )
 from autograder.config import Course
 from autograder.engine.grade import DEFAULT_SEED
+from autograder.engine.messages import mistake_line
 from autograder.engine.mistaken import (
     ExerciseSignature,
     MistakeSignature,
     array_digest,
-    matching_mistake,
+    matching_mistakes,
     same,
     save_signature,
 )
+from autograder.engine.result import NamedMistake
 from autograder.exercises import exercises_for
 from autograder.grading import grade_notebook
 from autograder.i18n import render
@@ -101,25 +103,42 @@ def _signature() -> ExerciseSignature:
     )
 
 
-def test_a_mistake_is_named_only_when_every_probe_fits_it_alone() -> None:
+def test_a_mistake_is_named_only_when_every_probe_fits_it() -> None:
     signature = _signature()
-    assert matching_mistake(signature, {"a": _probe(2.0), "b": _probe(4.0)}, {"values"}) == (
+    assert matching_mistakes(signature, {"a": _probe(2.0), "b": _probe(4.0)}, {"values"}) == [
         "doubled"
-    )
+    ]
     # a near copy (float noise) fits; one probe off fits nothing
     near = {"a": _probe(2.0 + 1e-7), "b": _probe(4.0)}
-    assert matching_mistake(signature, near, {"values"}) == "doubled"
-    assert matching_mistake(signature, {"a": _probe(2.0), "b": _probe(5.0)}, {"values"}) is None
+    assert matching_mistakes(signature, near, {"values"}) == ["doubled"]
+    assert matching_mistakes(signature, {"a": _probe(2.0), "b": _probe(5.0)}, {"values"}) == []
     # errors of one type: told apart by their messages, or not named
-    assert matching_mistake(
-        signature, {"a": _probe(1.0), "b": _error("RuntimeError", "y")}, {"device"}
-    ) == ("other device")
+    told = {"a": _probe(1.0), "b": _error("RuntimeError", "y")}
+    assert matching_mistakes(signature, told, {"device"}) == ["other device"]
     unclear = {"a": _probe(1.0), "b": _error("RuntimeError", "z")}
-    assert matching_mistake(signature, unclear, {"device"}) is None
+    assert matching_mistakes(signature, unclear, {"device"}) == []
     # outputs like the reference: named by exactly the failed checks
     like_reference = {"a": _probe(1.0), "b": _probe(2.0)}
-    assert matching_mistake(signature, like_reference, {"no_builtin"}) == "built-in layer"
-    assert matching_mistake(signature, like_reference, {"no_builtin", "source"}) is None
+    assert matching_mistakes(signature, like_reference, {"no_builtin"}) == ["built-in layer"]
+    assert matching_mistakes(signature, like_reference, {"no_builtin", "source"}) == []
+
+
+def test_twins_nothing_tells_apart_are_named_together() -> None:
+    """h_0 or c_0 made on the CPU: the same error, the same failed check; both are named, and
+    the feedback says where to look for each."""
+    signature = _signature()
+    twin = MistakeSignature(name="twin device", probes=dict(signature.mistakes[3].probes),
+                            failed=["device"])  # fmt: skip
+    signature.mistakes.append(twin)
+    same_error = {"a": _probe(1.0), "b": _error("RuntimeError", "y")}
+    assert matching_mistakes(signature, same_error, {"device"}) == ["other device", "twin device"]
+    named = NamedMistake(name="h_0 created on the CPU", hint="look at h_0").model_copy(
+        update={"also": [NamedMistake(name="c_0 created on the CPU", hint="look at c_0")]}
+    )
+    said = mistake_line(named, "en")
+    assert "h_0 created on the CPU / c_0 created on the CPU" in said
+    assert "look at h_0 / look at c_0" in said
+    assert named.names() == ["h_0 created on the CPU", "c_0 created on the CPU"]
 
 
 def test_signatures_are_read_from_the_shipped_folder_for_the_current_key_only(

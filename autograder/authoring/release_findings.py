@@ -124,8 +124,8 @@ def unit_mistake_run(
     signatures are made for, the one every route grades at)."""
     failed = [c.name for c in graded.checks if not c.passed]
     caught = graded.points < graded.max_points and bool(set(failed) & set(mistake.caught_by))
-    named = graded.mistake is not None and str(graded.mistake.name) == str(mistake.name)
-    shown = graded.mistake.name if graded.mistake is not None else "none"
+    named = graded.mistake is not None and mistake.name in graded.mistake.names()
+    shown = " / ".join(graded.mistake.names()) if graded.mistake is not None else "none"
     detail = (
         f"{number(graded.points)} / {number(graded.max_points)}; failed: "
         f"{', '.join(failed) or 'none'} (named checks: {', '.join(mistake.caught_by)}); "

@@ -136,18 +136,18 @@ class Naming:
     assignment: str
     exercise: str
     mistake: str
-    #: the mistake the feedback named, None when it named none
-    named: str | None
+    #: the mistakes the feedback named (twins together), none when it named none
+    named: tuple[str, ...]
     #: why it named none, or named another
     why: str = ""
 
     @property
     def correct(self) -> bool:
-        return self.named == self.mistake
+        return self.mistake in self.named
 
     @property
     def wrong(self) -> bool:
-        return self.named is not None and self.named != self.mistake
+        return bool(self.named) and self.mistake not in self.named
 
 
 def named_mistakes(
@@ -160,7 +160,7 @@ def named_mistakes(
         signatures = ensure_signatures(course, assignment, zygote=started, say=say)
         namer = MistakeNamer(signatures)
         named = {
-            (graded.id, mistake.name): graded.mistake.name if graded.mistake else None
+            (graded.id, mistake.name): tuple(graded.mistake.names()) if graded.mistake else ()
             for mistake, graded in graded_mistakes(course, assignment, started, explain=namer)
         }
     return [
@@ -187,16 +187,18 @@ def naming_report(namings: list[Naming]) -> list[str]:
             f"{assignment}: {correct} / {len(own)} known mistakes named correctly, "
             f"{wrong} named wrongly"
         )
-        lines += [f"  {n.exercise} / {n.mistake}: {n.why}" for n in own if not n.correct]
+        lines += [f"  {n.exercise} / {n.mistake}: {n.why}" for n in own if n.why]
     return lines
 
 
-def _why(signature: ExerciseSignature | None, mistake: str, named: str | None) -> str:
-    """Why a mistake was not named (or another was), from its signature."""
-    if named == mistake:
-        return ""
-    if named is not None:
-        return f"named {named!r} instead"
+def _why(signature: ExerciseSignature | None, mistake: str, named: tuple[str, ...]) -> str:
+    """Why a mistake was not named (or another was), from its signature; twins named together
+    say so."""
+    if mistake in named:
+        others = [n for n in named if n != mistake]
+        return f"named together with {others}: nothing tells them apart" if others else ""
+    if named:
+        return f"named {list(named)!r} instead"
     own = next((m for m in (signature.mistakes if signature else []) if m.name == mistake), None)
     if signature is None or own is None:
         return "no signature: the mistake's exercise gave no answer to compare"

@@ -11,7 +11,7 @@ import nbformat
 
 from autograder.engine.checks import grader_words
 from autograder.engine.result import CellProblem, CheckResult, Message, NamedMistake
-from autograder.i18n import Text, render, t
+from autograder.i18n import Text, join, render, t
 from autograder.sandbox.exchange import Cell, ChildOutcome
 
 
@@ -152,6 +152,14 @@ def mistake_line(mistake: NamedMistake | None, lang: str) -> str:
     """The known mistake an exercise's answers match, and where to look, in one sentence."""
     if mistake is None:
         return ""
+    if mistake.also:  # twins: the grader cannot tell which, so it names each
+        every = [mistake, *mistake.also]
+        said = t(
+            "This result matches one of these known mistakes: {names}. Where to look: {hints}",
+            names=join([Text(template=m.name) for m in every], " / "),
+            hints=join([Text(template=m.hint) for m in every if m.hint], " / "),
+        )
+        return render(said, lang)
     if mistake.hint:
         said = t(
             "This result matches a known mistake: {name}. Where to look: {hint}",

@@ -128,21 +128,27 @@ class MistakeNamer:
         if digests is None:
             return result
         failed = {c.name for c in result.checks if c.hidden and not c.passed}
-        name = matching_mistake(signature, digests, failed)
         known = {m.name: m for m in exercise.mistakes}
-        if name is None or name not in known:
+        names = [n for n in matching_mistakes(signature, digests, failed) if n in known]
+        if not names:
             return result
-        named = NamedMistake(name=name, hint=known[name].hint)
+        first, *others = (NamedMistake(name=n, hint=known[n].hint) for n in names)
+        named = first.model_copy(update={"also": others})
         return result.model_copy(update={"mistake": named})
 
 
-def matching_mistake(
+#: the most known mistakes named together, when nothing tells them apart
+MAX_TWINS = 3
+
+
+def matching_mistakes(
     signature: ExerciseSignature, digests: dict[str, Any], failed: set[str]
-) -> str | None:
-    """The one known mistake the digests fit (see the module's docstring), else None."""
+) -> list[str]:
+    """The known mistake the digests fit (see the module's docstring); several only where
+    nothing the grader sees tells them apart (at most MAX_TWINS), none where more fit."""
     reference = signature.reference
     if set(digests) != set(reference):
-        return None
+        return []
     like_reference = all(same(digests[p], reference[p]) for p in reference)
     fits = []
     for mistake in signature.mistakes:
@@ -157,7 +163,7 @@ def matching_mistake(
         fits = [m for m in fits if set(m.failed) == failed]
     if len(fits) > 1:  # and the errors' messages (torch's say which size or device is wrong)
         fits = [m for m in fits if all(same(digests[p], m.probes[p], True) for p in reference)]
-    return fits[0].name if len(fits) == 1 else None
+    return [m.name for m in fits] if len(fits) <= MAX_TWINS else []
 
 
 def same(left: Any, right: Any, strict: bool = False) -> bool:

@@ -108,6 +108,12 @@ class NamedMistake(_Record):
 
     name: str
     hint: str = ""
+    #: other known mistakes the answers fit just as well (twins nothing the grader sees tells
+    #: apart, such as h_0 or c_0 made on the CPU): the feedback names them together
+    also: list[NamedMistake] = []
+
+    def names(self) -> list[str]:
+        return [self.name, *(other.name for other in self.also)]
 
 
 class ExerciseResult(_Record):
