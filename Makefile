@@ -32,11 +32,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Every message marked for translation (autograder/i18n.py's keywords) into build/messages.pot,
+# Every message marked for translation (autograder/i18n.py's keywords in the code, `_` in the
+# page templates; babel.cfg maps which extractor reads which file) into build/messages.pot,
 # then the messages without Korean, listed by catalog (docs/grading.md, "Messages").
 messages: setup
 	mkdir -p build
 	$(BIN)/pybabel extract --no-default-keywords $$($(BIN)/python -c \
 		"from autograder.i18n import BABEL_KEYWORDS as k; print(' '.join(f'-k {n}:{s[0]}' for n, s in k.items()))") \
-		-o build/messages.pot autograder
+		-k _ -F babel.cfg -o build/messages.pot autograder
 	$(BIN)/python -m pytest -q tests/test_i18n.py -k "korean or fields or f_string"

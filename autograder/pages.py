@@ -12,7 +12,12 @@ from importlib import resources
 
 import jinja2
 
-from autograder.i18n import render, t
+from autograder.engine.report import STATUS
+from autograder.i18n import N_, gettext, render, t
+
+#: what became of a submitted file or an exercise, as the pages say it (the code stays the
+#: CSS class): the tables' words, and a file's own fates
+STATUS_WORDS = {**STATUS, "superseded": N_("superseded"), "refused": N_("refused")}
 
 
 def number(value: float) -> str:
@@ -31,6 +36,7 @@ def environment(lang: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     pages.globals["_"] = lambda template, **params: render(t(template, **params), lang)
+    pages.filters["status"] = lambda code: gettext(STATUS_WORDS.get(code, code), lang)
     pages.filters["number"] = lambda value: "–" if value is None else number(value)
     pages.filters["percent"] = lambda value: "–" if value is None else f"{value:.0%}"
     return pages

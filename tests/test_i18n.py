@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
@@ -36,6 +37,7 @@ from autograder.i18n import BABEL_KEYWORDS, LOCALE_DIR, Text, catalog, render, t
 from tests import submissions
 
 PACKAGE = Path(__file__).parents[1] / "autograder"
+BABEL_CFG = PACKAGE.parent / "babel.cfg"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 #: calls whose message argument (position, keyword) must be a literal or a template
 MESSAGE_ARGUMENTS = {
@@ -67,6 +69,23 @@ def _extracted() -> dict[str, list[str]]:
     return found
 
 
+def _template_labels() -> dict[str, list[str]]:
+    """Every `_("...")` label of the page templates (msgid -> files), as `make messages`
+    finds them: with Jinja2's extractor, where babel.cfg maps it."""
+    with BABEL_CFG.open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    templates = [(pattern, method) for pattern, method in method_map if "jinja2" in method]
+    assert templates, f"{BABEL_CFG.name} maps no template"
+    found: dict[str, list[str]] = defaultdict(list)
+    for filename, _, message, _, _ in extract_from_dir(
+        str(PACKAGE), method_map=templates, keywords={"_": None}, options_map=options_map
+    ):
+        message = message[0] if isinstance(message, tuple) else message
+        if message:
+            found[message].append(f"autograder/{filename}")
+    return found
+
+
 def _runtime_messages() -> dict[str, str]:
     """Messages the extractor cannot see, read from the definitions: each exercise's check
     descriptions, its known mistakes' names and hints, each training check's usual causes."""
@@ -89,13 +108,17 @@ def _runtime_messages() -> dict[str, str]:
 
 
 def test_every_message_has_its_korean() -> None:
-    """What `pybabel extract` finds with BABEL_KEYWORDS, and what the definitions say at run
-    time, is translated in the union of the ko catalogs; a gap is listed under its catalog."""
+    """What `pybabel extract` finds with BABEL_KEYWORDS in the code and with `_` in the page
+    templates, and what the definitions say at run time, is translated in the union of the ko
+    catalogs; a gap is listed under its catalog (pages.po for the templates' labels)."""
     korean = catalog("ko")
     missing: dict[str, list[str]] = defaultdict(list)
     for message, files in sorted(_extracted().items()):
         if message not in korean:
             missing[_area(files)].append(f"{message!r} ({', '.join(sorted(set(files)))})")
+    for message, files in sorted(_template_labels().items()):
+        if message not in korean:
+            missing["pages.po"].append(f"{message!r} ({', '.join(sorted(set(files)))})")
     for message, area in sorted(_runtime_messages().items()):
         if message not in korean:
             missing[area.split(" ", 1)[0]].append(f"{message!r} ({area})")
@@ -111,6 +134,10 @@ def test_extraction_finds_the_engines_messages() -> None:
     assert "all checks passed" in found  # N_() in engine/grade.py
     assert "the cell starting `{first}`" in found
     assert len(found) > 500
+    labels = _template_labels()  # the pages' labels, each from its template
+    assert "autograder/templates/report.html.j2" in labels["{title}: class report"]
+    assert "autograder/templates/similarity_section.html.j2" in labels["Similar answers"]
+    assert len(labels) > 60
 
 
 def _fields(template: str) -> list[tuple[str, str]]:

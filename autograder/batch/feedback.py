@@ -170,7 +170,7 @@ def page(row: Row, title: str, points: Mapping[str, float] | None = None, *, lan
     max_points = sum(e.max_points for e in exercises) + missing
     notes = []
     if row.pending and row.submission.status != "pending":
-        notes.append(say("not_final", lang, why=_pending(row, lang)))
+        notes.append(say("not_final", lang, why=pending_reason(row, lang)))
     if row.submission.late and row.lateness is None:
         notes.append(say("late", lang))  # the LMS's marker, where no late rule applies
     notes += student_notes(row, lang)
@@ -199,7 +199,7 @@ def page(row: Row, title: str, points: Mapping[str, float] | None = None, *, lan
     )
 
 
-def _pending(row: Row, lang: str) -> str:
+def pending_reason(row: Row, lang: str) -> str:
     """Why the row's total is not final, in `lang`."""
     found = {name: getattr(row.pending, name) for name in PENDING}
     return "; ".join(

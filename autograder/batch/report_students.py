@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autograder.batch import exports
+from autograder.batch.feedback import pending_reason
 from autograder.batch.policy import student_notes
 from autograder.batch.store import StoredSubmission
 from autograder.config import Assignment
 from autograder.engine.report import without_folders
-from autograder.i18n import Text, render, t
+from autograder.i18n import N_, Text, render, t
 
 #: submission statuses that give the student no score: the grader's fault, or not graded yet
 NO_SCORE = {"grader_error", "pending"}
+#: a TA adjustment whose exercise was graded again since (the adjusted score may be wrong now)
+REVIEW = N_("review: {exercise}: the automatic score changed since it was adjusted")
 
 
 @dataclass(frozen=True)
@@ -131,13 +134,10 @@ def student_section(
         status=row.submission.status,
         total=None if row.submission.status in NO_SCORE else row.total,
         max_points=spec.max_points,
-        not_final=row.pending.describe() if row.pending else "",
+        not_final=pending_reason(row, lang) if row.pending else "",
         late=counted.late,
         policy_notes=[
-            *(
-                f"review: {e}: the automatic score changed since it was adjusted"
-                for e in row.flagged
-            ),
+            *(said(t(REVIEW, exercise=e), lang) for e in row.flagged),
             *student_notes(row, lang),
         ],
         reason=counted.reason,
