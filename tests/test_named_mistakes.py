@@ -123,6 +123,23 @@ def test_a_mistake_is_named_only_when_every_probe_fits_it() -> None:
     assert matching_mistakes(signature, like_reference, {"no_builtin", "source"}) == []
 
 
+def test_a_probe_answered_without_data_is_compared_by_its_structure() -> None:
+    """On the meta device the reference answers shapes and devices only; a mistake that leaves
+    a table on the CPU answers uninitialised numbers there, different at every run."""
+    meta = {"ok": True, "result": {"type": "tensor", "device": "meta", "shape": [3]}}
+    on_cpu = {"ok": True, "result": {"type": "tensor", "device": "cpu", "shape": [3]}}
+    garbage = {**on_cpu, "result": {**on_cpu["result"], "data": array_digest(np.zeros(3))}}
+    other_garbage = {**on_cpu, "result": {**on_cpu["result"], "data": array_digest(np.ones(3))}}
+    signature = ExerciseSignature(
+        exercise="demo",
+        key="k",
+        reference={"a": _probe(1.0), "meta": meta},
+        mistakes=[MistakeSignature(name="left on the CPU", probes={"a": _probe(1.0), "meta": garbage}, failed=["device"])],
+    )  # fmt: skip
+    student = {"a": _probe(1.0), "meta": other_garbage}
+    assert matching_mistakes(signature, student, {"device"}) == ["left on the CPU"]
+
+
 def test_twins_nothing_tells_apart_are_named_together() -> None:
     """h_0 or c_0 made on the CPU: the same error, the same failed check; both are named, and
     the feedback says where to look for each."""

@@ -149,12 +149,22 @@ def matching_mistakes(
     reference = signature.reference
     if set(digests) != set(reference):
         return []
-    like_reference = all(same(digests[p], reference[p]) for p in reference)
+    # a probe the reference answers without data (meta tensors: devices and shapes only) is
+    # compared by its structure: a wrong answer's numbers there are uninitialised memory
+    shaped = {p for p in reference if not _has_data(reference[p])}
+
+    def fit(left: dict[str, Any], right: dict[str, Any], probe: str, strict: bool = False) -> bool:
+        if probe in shaped:
+            left, right = _structure(left[probe]), _structure(right[probe])
+            return same(left, right, strict)
+        return same(left[probe], right[probe], strict)
+
+    like_reference = all(fit(digests, reference, p) for p in reference)
     fits = []
     for mistake in signature.mistakes:
-        visible = any(not same(mistake.probes[p], reference[p]) for p in reference)
+        visible = any(not fit(mistake.probes, reference, p) for p in reference)
         if visible:
-            agrees = all(same(digests[p], mistake.probes[p]) for p in reference)
+            agrees = all(fit(digests, mistake.probes, p) for p in reference)
         else:
             agrees = like_reference and failed == set(mistake.failed)
         if agrees:
@@ -162,8 +172,25 @@ def matching_mistakes(
     if len(fits) > 1:  # outputs alike: the failed checks may still tell them apart
         fits = [m for m in fits if set(m.failed) == failed]
     if len(fits) > 1:  # and the errors' messages (torch's say which size or device is wrong)
-        fits = [m for m in fits if all(same(digests[p], m.probes[p], True) for p in reference)]
+        fits = [m for m in fits if all(fit(digests, m.probes, p, True) for p in reference)]
     return [m.name for m in fits] if len(fits) <= MAX_TWINS else []
+
+
+def _has_data(digest: Any) -> bool:
+    if isinstance(digest, dict):
+        return "data" in digest or any(_has_data(value) for value in digest.values())
+    if isinstance(digest, list):
+        return any(_has_data(item) for item in digest)
+    return False
+
+
+def _structure(digest: Any) -> Any:
+    """The digest without its numbers (types, dtypes, devices, shapes, errors stay)."""
+    if isinstance(digest, dict):
+        return {key: _structure(value) for key, value in digest.items() if key != "data"}
+    if isinstance(digest, list):
+        return [_structure(item) for item in digest]
+    return digest
 
 
 def same(left: Any, right: Any, strict: bool = False) -> bool:
