@@ -142,7 +142,9 @@ class Exercise(_Strict):
 
 
 class Assignment(_Strict):
-    title: str
+    title: str | dict[str, str] = Field(
+        description="what readers see: one string, or one per language ({ko: ..., en: ...})"
+    )
     exercises: dict[str, Exercise] = Field(min_length=1)
     late: LatePolicy | None = Field(None, description="late penalties (docs/policies.md)")
     submission_limit: SubmissionLimit | None = Field(
@@ -156,6 +158,21 @@ class Assignment(_Strict):
             if not exercise_id.isidentifier():
                 raise ValueError(f"exercise id {exercise_id!r} must be a Python identifier")
         return exercises
+
+    @field_validator("title")
+    @classmethod
+    def _a_title_per_language(cls, title: str | dict[str, str]) -> str | dict[str, str]:
+        """A title per language names each language the grader speaks (`--lang` picks any)."""
+        if isinstance(title, dict) and sorted(title) != sorted(LANGUAGES):
+            raise ValueError(
+                f"a title per language gives exactly {', '.join(LANGUAGES)}; got "
+                f"{', '.join(title) or 'none'}"
+            )
+        return title
+
+    def title_in(self, lang: str) -> str:
+        """The title as a reader of `lang` sees it; a plain string is the title in every one."""
+        return self.title if isinstance(self.title, str) else self.title[lang]
 
     @property
     def max_points(self) -> float:

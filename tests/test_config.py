@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,24 @@ def test_discover_walks_up_from_a_subfolder(
     monkeypatch.delenv("RNN_GRADER_CONFIG", raising=False)
     monkeypatch.chdir(repo_root / "autograder")
     assert Course.discover().root == repo_root
+
+
+def test_a_title_is_one_string_or_one_per_language(tmp_path: Path, minimal: dict) -> None:
+    """A plain title reads the same in every language; a title per language gives each reader
+    theirs, and must name every language the grader speaks (`--lang` can pick any)."""
+    plain = load_config(write_config(tmp_path, minimal)).assignment("a1")
+    assert plain.title_in("ko") == plain.title_in("en") == "t"
+    minimal["assignments"]["a1"]["title"] = {"ko": "순환 신경망", "en": "Recurrent networks"}
+    both = load_config(write_config(tmp_path, minimal)).assignment("a1")
+    assert (both.title_in("ko"), both.title_in("en")) == ("순환 신경망", "Recurrent networks")
+    for wrong in ({"ko": "순환 신경망"}, {"ko": "가", "en": "a", "fr": "b"}, {}):
+        minimal["assignments"]["a1"]["title"] = wrong
+        with pytest.raises(GraderError, match=r"assignments\.a1\.title: .*exactly ko, en"):
+            load_config(write_config(tmp_path, minimal))
+
+
+def test_the_courses_titles_are_korean_for_students_and_english_for_canvas(course: Course) -> None:
+    for name, assignment in course.config.assignments.items():
+        korean, english = assignment.title_in("ko"), assignment.title_in("en")
+        assert re.search(r"[\uac00-\ud7a3]", korean), name
+        assert english.isascii() and english != korean, name

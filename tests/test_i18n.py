@@ -5,6 +5,7 @@ by default and in English with --lang en, from the same store."""
 from __future__ import annotations
 
 import ast
+import csv
 import html
 import json
 import re
@@ -317,6 +318,10 @@ def test_a_graded_notebook_reads_in_korean_and_in_english_with_lang_en(
     assert "채점 완료" in graded.output or "미완료" in graded.output  # the class table's status
     page = next((run / "feedback").glob("*.html")).read_text(encoding="utf-8")
     assert '<html lang="ko">' in page
+    titles = course.config.assignment("rnn_basics")  # grader.yaml gives one per language
+    assert f"<h1>{html.escape(titles.title_in('ko'))}: 2001 학생의 피드백</h1>" in page
+    canvas = next(csv.reader((run / "canvas.csv").read_text(encoding="utf-8").splitlines()))
+    assert canvas[-1] == titles.title_in("en")  # one column name whatever the language
     failures = _feedback_failures(page)
     assert failures, page
     for line in failures:  # the check's description and its message, both Korean
@@ -330,6 +335,8 @@ def test_a_graded_notebook_reads_in_korean_and_in_english_with_lang_en(
     assert exported.exit_code == 0, exported.output
     english = next((run / "feedback").glob("*.html")).read_text(encoding="utf-8")
     assert '<html lang="en">' in english
+    assert f"<h1>{html.escape(titles.title_in('en'))}: feedback for 2001</h1>" in english
+    assert next(csv.reader((run / "canvas.csv").read_text(encoding="utf-8").splitlines())) == canvas
     # the notebook's own words (its tests' assert messages, its cells' errors) stay as written;
     # everything the grader says is English
     assert not HANGUL.search(re.sub(r"<li>.*?</li>", "", english, flags=re.DOTALL))

@@ -206,13 +206,14 @@ def write_all(
         _write(
             run_dir / "gradebook.csv", gradebook_csv(table, list(spec.exercises), spec.max_points)
         ),
-        _write(run_dir / "canvas.csv", canvas_csv(table, spec.title, allow_incomplete)),
+        # one column name whatever --lang says: Canvas matches a column by its header
+        _write(run_dir / "canvas.csv", canvas_csv(table, spec.title_in("en"), allow_incomplete)),
     ]
     points, bands = {e: entry.points for e, entry in spec.exercises.items()}, Bands(course.root)
     for row in table:
         name = safe_name(row.submission.student)
-        markdown = feedback_markdown(row, spec.title, points, lang=lang)
-        page = feedback_html(row, spec.title, points, bands, lang=lang)
+        markdown = feedback_markdown(row, spec.title_in(lang), points, lang=lang)
+        page = feedback_html(row, spec.title_in(lang), points, bands, lang=lang)
         written.append(_write(run_dir / "feedback" / f"{name}.md", markdown))
         written.append(_write(run_dir / "feedback" / f"{name}.html", page))
         data = gradescope_json(row, course, lang)

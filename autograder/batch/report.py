@@ -198,7 +198,7 @@ def gather(store: Store, course: Course, assignment: str, lang: str = "en") -> R
     ]
     return Report(
         assignment=assignment,
-        title=spec.title,
+        title=spec.title_in(lang),
         lang=lang,
         distribution=_distribution(table, spec.max_points),
         exercises=_rates(table, spec),
