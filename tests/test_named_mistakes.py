@@ -130,12 +130,11 @@ def test_a_probe_answered_without_data_is_compared_by_its_structure() -> None:
     on_cpu = {"ok": True, "result": {"type": "tensor", "device": "cpu", "shape": [3]}}
     garbage = {**on_cpu, "result": {**on_cpu["result"], "data": array_digest(np.zeros(3))}}
     other_garbage = {**on_cpu, "result": {**on_cpu["result"], "data": array_digest(np.ones(3))}}
-    signature = ExerciseSignature(
-        exercise="demo",
-        key="k",
-        reference={"a": _probe(1.0), "meta": meta},
-        mistakes=[MistakeSignature(name="left on the CPU", probes={"a": _probe(1.0), "meta": garbage}, failed=["device"])],
-    )  # fmt: skip
+    left = MistakeSignature(
+        name="left on the CPU", probes={"a": _probe(1.0), "meta": garbage}, failed=["device"]
+    )
+    reference = {"a": _probe(1.0), "meta": meta}
+    signature = ExerciseSignature(exercise="demo", key="k", reference=reference, mistakes=[left])
     student = {"a": _probe(1.0), "meta": other_garbage}
     assert matching_mistakes(signature, student, {"device"}) == ["left on the CPU"]
 
