@@ -311,8 +311,10 @@ def test_batch_exports_show_not_graded_and_an_incomplete_submission() -> None:
     )  # fmt: skip
     row = Row(submission, {e.id: e for e in result.exercises}, result)
     gradebook = gradebook_csv([row], ["one_hot", "names_training"], 6.0).splitlines()
+    # raw total, no penalty, total, max; no late rule, time, adjustment or message
     assert gradebook[1] == (
-        f"1001,2,not graded,2,6,incomplete: not graded: names_training,no,,{result.confinement}"
+        "1001,2,not graded,2,0,2,6,incomplete: not graded: names_training,no,,,,,,,"
+        f"{result.confinement}"
     )
     assert canvas_csv([row], "RNN").splitlines()[2] == ",1001,,,,"
     feedback = feedback_markdown(row, "RNN", lang="en")
