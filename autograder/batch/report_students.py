@@ -17,7 +17,7 @@ from autograder.batch.policy import student_notes
 from autograder.batch.store import StoredSubmission
 from autograder.config import Assignment
 from autograder.engine.report import without_folders
-from autograder.i18n import N_, Text, render, t
+from autograder.i18n import N_, Text, join, render, t
 
 #: submission statuses that give the student no score: the grader's fault, or not graded yet
 NO_SCORE = {"grader_error", "pending"}
@@ -90,8 +90,7 @@ def file_line(
     else:
         status = row.submission.status if row is not None else s.status
         if status in {"error", "grader_error"}:
-            problem = result.grader_problem if result else ""
-            reason = s.message if problem in s.message else f"{s.message}: {problem}".strip(": ")
+            reason = _with_problem(s.message, result.grader_problem if result else "")
     return FileLine(
         student=s.student,
         file=without_folders(s.source),
@@ -145,6 +144,14 @@ def student_section(
         exercises=exercises,
         feedback=f"feedback/{exports.safe_name(student)}.html",
     )
+
+
+def _with_problem(message: Text | str, problem: str) -> Text | str:
+    """A failed file's message, followed by the grader's problem where it does not say it."""
+    english = str(message)  # a template's English: what the problem is compared with
+    if problem in english:
+        return message
+    return join([message, problem], ": ") if english else problem
 
 
 def said(message: Text | str | None, lang: str) -> str:

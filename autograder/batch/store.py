@@ -9,6 +9,10 @@ Each exercise row keeps what its score was graded under: the sha256 of the submi
 the fingerprint of the exercise's definition (`autograder.exercises.fingerprint`), the grader's
 version, and its points against the maximum of the time. A store written before these columns
 existed is migrated on opening (its rows have no fingerprint, so the next run grades them again).
+
+A submission's message and intake error are kept language-neutral: a template (`Text`) is stored
+as its JSON after `TEXT_PREFIX` and read back as a `Text`; a plain string (an older store's
+English) is kept and read as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from autograder import __version__
 from autograder.engine.result import ExerciseResult, SubmissionResult
 from autograder.errors import GraderError
+from autograder.i18n import N_, Text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,6 +71,9 @@ MIGRATIONS = (
     ("exercises", "grader_version", "TEXT"),
     ("submissions", "time_source", "TEXT"),  # who says when it came in (collect.Submission)
 )
+#: what marks a stored message as a template's JSON rather than plain text
+TEXT_PREFIX = "i18n.Text:"
+SUPERSEDED = N_("a newer submission counts")
 
 
 @dataclass(frozen=True)
@@ -76,9 +84,9 @@ class StoredSubmission:
     submitted_at: str | None
     late: bool
     superseded: bool
-    intake_error: str | None
+    intake_error: Text | str | None
     status: str
-    message: str
+    message: Text | str
     #: the file's hash as the latest intake found it, and when it was last graded
     sha256: str | None = None
     graded_sha256: str | None = None
@@ -94,6 +102,18 @@ class Graded:
     sha256: str | None
     fingerprint: str | None
     device: str | None  # where a training check trained; its calibration is in the fingerprint
+
+
+def stored_message(message: Text | str) -> str:
+    """A message as a store's column keeps it: a template as its JSON, plain text as it is."""
+    return TEXT_PREFIX + message.model_dump_json() if isinstance(message, Text) else message
+
+
+def loaded_message(value: str) -> Text | str:
+    """A stored message as it was recorded (`stored_message`); plain text stays text."""
+    if value.startswith(TEXT_PREFIX):
+        return Text.model_validate_json(value.removeprefix(TEXT_PREFIX))
+    return value
 
 
 def _now() -> str:
@@ -174,11 +194,12 @@ class Store:
         submitted_at: str | None,
         late: bool,
         superseded: bool,
-        intake_error: str | None,
+        intake_error: Text | str | None,
         sha256: str | None = None,
         time_source: str | None = None,
     ) -> None:
         """Record a submission found by intake; an existing row keeps its grading state."""
+        error = stored_message(intake_error) if intake_error is not None else None
         with self.transaction() as db:
             db.execute(
                 """INSERT INTO submissions
@@ -197,9 +218,9 @@ class Store:
                     submitted_at,
                     int(late),
                     int(superseded),
-                    intake_error,
-                    "superseded" if superseded else "error" if intake_error else "pending",
-                    intake_error or ("a newer submission counts" if superseded else ""),
+                    error,
+                    "superseded" if superseded else "error" if error else "pending",
+                    error or (SUPERSEDED if superseded else ""),
                     sha256,
                     time_source,
                 ),
@@ -213,7 +234,18 @@ class Store:
         ).fetchall()
         return [
             StoredSubmission(
-                r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                bool(r[4]),
+                bool(r[5]),
+                loaded_message(r[6]) if r[6] is not None else None,
+                r[7],
+                loaded_message(r[8]),
+                r[9],
+                r[10],
+                r[11],
             )
             for r in rows
         ]
@@ -287,17 +319,30 @@ class Store:
             db.execute(
                 """UPDATE submissions SET status=?, message=?, result_json=?, finished_at=?,
                    graded_sha256=? WHERE source=?""",
-                (status, str(result.message), result.model_dump_json(), _now(), sha256, source),
+                (
+                    status,
+                    stored_message(result.message),
+                    result.model_dump_json(),
+                    _now(),
+                    sha256,
+                    source,
+                ),
             )
 
-    def fail(self, source: str, message: str, sha256: str, *, grader: bool = False) -> None:
+    def fail(self, source: str, message: Text | str, sha256: str, *, grader: bool = False) -> None:
         """Record a submission that could not be graded: the student's fault ("error", final at
         0) or, with `grader`, the grader's ("grader_error": no score, graded again next run)."""
         with self.transaction() as db:
             db.execute(
                 """UPDATE submissions SET status=?, message=?, finished_at=?,
                    graded_sha256=? WHERE source=?""",
-                ("grader_error" if grader else "error", message, _now(), sha256, source),
+                (
+                    "grader_error" if grader else "error",
+                    stored_message(message),
+                    _now(),
+                    sha256,
+                    source,
+                ),
             )
 
     def reset(self, source: str) -> None:
