@@ -16,6 +16,7 @@ import pytest
 from autograder.batch import collect as collect_module
 from autograder.batch.collect import Submission, collect
 from autograder.errors import GraderError
+from autograder.i18n import Text, render
 
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
@@ -44,6 +45,11 @@ def by_source(submissions: list[Submission]) -> dict[str, Submission]:
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file() or path.is_symlink())
+
+
+def english(error: Text | None) -> str | None:
+    """Why a submission was refused, as the English reader reads it (None: it was not)."""
+    return None if error is None else render(error, "en")
 
 
 def only(submissions: list[Submission]) -> Submission:
@@ -86,7 +92,7 @@ def test_folder_is_walked_recursively_without_hidden_files(tmp_path: Path) -> No
     (root / "dave" / "helpers.py").write_text("x = 1\n")
     (root / "dave" / ".ipynb_checkpoints" / "names_charlm-checkpoint.ipynb").write_bytes(NOTEBOOK)
     found = {submission.source: submission for submission in collect(root, tmp_path / "work")}
-    assert {source: (s.student, s.error) for source, s in found.items()} == {
+    assert {source: (s.student, english(s.error)) for source, s in found.items()} == {
         "hw1/alice_hw1.ipynb": ("alice", None),
         "hw1/bob_smith_hw1.ipynb": ("bob_smith", None),
         "hw1/carol.py": ("carol", "expected a Jupyter notebook (.ipynb), got a .py file"),
@@ -175,7 +181,7 @@ def test_an_export_with_two_notebooks_or_none_is_an_error(tmp_path: Path) -> Non
     two = write_zip(tmp_path / "two.zip", {".OTTER_LOG": b"", "a.ipynb": NOTEBOOK, "b.ipynb": b""})
     none = write_zip(tmp_path / "none.zip", {"hw.py": b"x = 1", "hw.pdf": b"%PDF"})
     assert "holds 2 notebooks (a.ipynb, b.ipynb)" in str(only(collect(two, tmp_path / "w")).error)
-    assert only(collect(none, tmp_path / "w")).error == (
+    assert english(only(collect(none, tmp_path / "w")).error) == (
         "expected a Jupyter notebook (.ipynb), got hw.py, hw.pdf"
     )
 
@@ -209,7 +215,7 @@ def test_canvas_zip_ids_late_flag_and_newest_counted(tmp_path: Path) -> None:
         "roeralph_88_9201_names_charlm.ipynb": ("88", False, False, local(*late)),
         "poeedgar_99_9300_names_charlm.py": ("99", False, False, local(*early)),
     }
-    assert found["poeedgar_99_9300_names_charlm.py"].error == (
+    assert english(found["poeedgar_99_9300_names_charlm.py"].error) == (
         "expected a Jupyter notebook (.ipynb), got a .py file"
     )
     # the times are the download's own (its zip entries), not this machine's files
@@ -307,7 +313,7 @@ def test_gradescope_export_reads_students_and_times_from_metadata(tmp_path: Path
         ("2021002", group, False, datetime(2025, 3, 1, 11, tzinfo=utc)),
         ("carol@example.edu", group, False, datetime(2025, 3, 1, 11, tzinfo=utc)),
     ]
-    assert [(s.student, s.error) for s in found if s.error is not None] == [
+    assert [(s.student, english(s.error)) for s in found if s.error is not None] == [
         ("2021004", "expected a Jupyter notebook (.ipynb), got a .py file")
     ]
     assert {s.time_source for s in found if s.submitted_at} == {"gradescope"}
@@ -437,7 +443,7 @@ def test_corrupt_truncated_junk_and_empty_zips(tmp_path: Path) -> None:
     (tmp_path / "in" / "corrupt.zip").write_bytes(bytes(corrupt))
     write_zip(tmp_path / "in" / "empty.zip", {})
     write_zip(tmp_path / "in" / "folders.zip", {"hw/": b""})
-    found = {s.student: s.error for s in collect(tmp_path / "in", tmp_path / "work")}
+    found = {s.student: english(s.error) for s in collect(tmp_path / "in", tmp_path / "work")}
     assert found.keys() == {"truncated", "junk", "corrupt", "empty", "folders"}
     assert "corrupt or truncated" in str(found["truncated"])
     assert "corrupt or truncated" in str(found["junk"])

@@ -42,13 +42,12 @@ from autograder.batch.lms import (
 )
 from autograder.batch.zips import ZipReader
 from autograder.errors import GraderError
+from autograder.i18n import Text, t
 
 MAX_FILE_BYTES = 300 * MiB  # one notebook or zip entry; a 100 MB notebook of outputs still fits
 MAX_TOTAL_BYTES = 4 * GiB  # everything one call declares in a zip, and everything it extracts
 MAX_ENTRIES = 20_000  # a class of 300 with a dozen files each stays far below
 MAX_ZIP_DEPTH = 2  # an LMS zip (1) of otter export zips (2)
-
-EXPECTED = "expected a Jupyter notebook (.ipynb)"
 
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -62,7 +61,8 @@ class Submission:
     path: Path | None
     submitted_at: datetime | None
     late: bool = False
-    error: str | None = None
+    #: why it cannot be graded, for the student (rendered in their language) and the TA
+    error: Text | None = None
     superseded: bool = False
     #: who says when it came in (`Stamp.source`); None when nothing does
     time_source: str | None = None
@@ -152,9 +152,14 @@ class _Collector:
         bad = [item for item in items if item.problem]
         if not bad:
             return False
-        message = str(bad[0].problem)
+        message = bad[0].problem
+        assert message is not None
         if len(bad) > 1:
-            message += f" (and {len(bad) - 1} more problem(s) in this submission)"
+            message = t(
+                "{problem} (and {n} more problem(s) in this submission)",
+                problem=message,
+                n=len(bad) - 1,
+            )
         self._add(who, c.source(bad[0]), None, time or bad[0].stamp, message, resubmission)
         return True
 
@@ -185,13 +190,16 @@ class _Collector:
         if len(notebooks) == 1:
             self._notebook(c, notebooks[0], who, time or notebooks[0].stamp, resubmission)
         elif notebooks:
-            listed = ", ".join(item.name for item in notebooks[:5])
-            message = f"the submission holds {len(notebooks)} notebooks ({listed}); submit one"
+            message = t(
+                "the submission holds {n} notebooks ({names}); submit one",
+                n=len(notebooks),
+                names=", ".join(item.name for item in notebooks[:5]),
+            )
             self._add(who, source, None, time, message, resubmission)
         elif len(zips) == 1:
             self._zip(c, zips[0], who, time or zips[0].stamp, resubmission)
         elif not visible:
-            message = "the submission is empty (no files in the zip)"
+            message = t("the submission is empty (no files in the zip)")
             self._add(who, source, None, time, message, resubmission)
         else:
             self._add(who, source, None, time, _not_notebook(visible), resubmission)
@@ -207,7 +215,7 @@ class _Collector:
         try:
             path = self.reader.extract(c, item)
         except UnusableError as refused:
-            self._add(who, source, None, time, str(refused), resubmission)
+            self._add(who, source, None, time, refused.message, resubmission)
             return
         self._add(who, source, path, time, None, resubmission)
 
@@ -218,7 +226,9 @@ class _Collector:
         source = c.source(item)
         level = c.depth + 1
         if level > MAX_ZIP_DEPTH:
-            message = "a zip inside a zip inside a zip; only one level of nested zips is unpacked"
+            message = t(
+                "a zip inside a zip inside a zip; only one level of nested zips is unpacked"
+            )
             self._add(who, source, None, time, message, resubmission)
             return
         try:
@@ -226,7 +236,7 @@ class _Collector:
                 self.reader.extract(c, item), source, self._area(c, item), level
             )
         except UnusableError as refused:
-            self._add(who, source, None, time, str(refused), resubmission)
+            self._add(who, source, None, time, refused.message, resubmission)
             return
         assert inner.zf is not None
         with inner.zf:  # closed at once: a class of a thousand exports must not hold 1000 files
@@ -241,7 +251,7 @@ class _Collector:
         source: str,
         path: Path | None,
         time: Stamp | None,
-        error: str | None,
+        error: Text | None,
         resubmission: int = 0,
     ) -> None:
         stamp = who.time or time
@@ -263,12 +273,17 @@ class _Collector:
         return base.joinpath(*item.parts[:-1], item.parts[-1] + "!")
 
 
-def _not_notebook(items: list[Item]) -> str:
+def _not_notebook(items: list[Item]) -> Text:
     if len(items) == 1:
         suffix = items[0].suffix
-        return f"{EXPECTED}, got {f'a {suffix} file' if suffix else 'a file without an extension'}"
+        if suffix:
+            return t("expected a Jupyter notebook (.ipynb), got a {suffix} file", suffix=suffix)
+        return t("expected a Jupyter notebook (.ipynb), got a file without an extension")
     listed = ", ".join(item.parts[-1] for item in items[:5])
-    return f"{EXPECTED}, got {listed}{', ...' if len(items) > 5 else ''}"
+    return t(
+        "expected a Jupyter notebook (.ipynb), got {files}",
+        files=listed + (", ..." if len(items) > 5 else ""),
+    )
 
 
 def _supersede(found: list[_Found]) -> list[Submission]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from autograder.i18n import Text, t
+
 MiB = 2**20
 GiB = 2**30
 
@@ -24,7 +26,12 @@ ZIP = ".zip"
 
 
 class UnusableError(Exception):
-    """A file that cannot be used; the message is for the student and the TA."""
+    """A file that cannot be used; the message is for the student and the TA, kept as a template
+    (`message`) to be read in their language, and English in `str()` for the logs."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Item:
     time: datetime | None
     disk: Path | None = None
     info: zipfile.ZipInfo | None = None
-    problem: str | None = None
+    problem: Text | None = None
 
     @property
     def suffix(self) -> str:
@@ -91,7 +98,7 @@ def folder(root: Path, workdir: Path) -> Container:
             if full.is_symlink():
                 parts = full.relative_to(root).parts
                 items.append(
-                    disk_item(full, parts, problem="a symbolic link to a folder; not followed")
+                    disk_item(full, parts, problem=t("a symbolic link to a folder; not followed"))
                 )
                 continue
             kept.append(name)
@@ -104,16 +111,22 @@ def folder(root: Path, workdir: Path) -> Container:
 
 
 def disk_item(
-    path: Path, parts: tuple[str, ...], *, follow: bool = False, problem: str | None = None
+    path: Path, parts: tuple[str, ...], *, follow: bool = False, problem: Text | None = None
 ) -> Item:
     try:
         status = path.stat() if follow else path.lstat()
     except OSError as error:
-        return Item(parts, "/".join(parts), 0, None, problem=f"cannot read ({error.strerror})")
+        return Item(
+            parts,
+            "/".join(parts),
+            0,
+            None,
+            problem=t("cannot read ({reason})", reason=str(error.strerror)),
+        )
     if problem is None and stat.S_ISLNK(status.st_mode):
-        problem = "a symbolic link; links are not followed"
+        problem = t("a symbolic link; links are not followed")
     elif problem is None and not stat.S_ISREG(status.st_mode):
-        problem = "not a regular file"
+        problem = t("not a regular file")
     time = datetime.fromtimestamp(status.st_mtime, timezone.utc)
     return Item(parts, "/".join(parts), status.st_size, time, disk=path, problem=problem)
 
@@ -123,16 +136,18 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
-def too_big_notebook(size: int, limit: int) -> str:
-    return (
-        f"the notebook is {format_size(size)}, over the {format_size(limit)} limit; clear its "
-        "outputs (Kernel > Restart Kernel and Clear All Outputs), save and submit it again"
+def too_big_notebook(size: int, limit: int) -> Text:
+    return t(
+        "the notebook is {size}, over the {limit} limit; clear its outputs (Kernel > Restart "
+        "Kernel and Clear All Outputs), save and submit it again",
+        size=format_size(size),
+        limit=format_size(limit),
     )
 
 
-def format_size(count: int) -> str:
+def format_size(count: int) -> Text:
     if count >= GiB:
-        return f"{count / GiB:.1f} GB"
+        return t("{size:.1f} GB", size=count / GiB)
     if count >= MiB:
-        return f"{count / MiB:.0f} MB"
-    return f"{count} bytes"
+        return t("{size:.0f} MB", size=count / MiB)
+    return t("{count} bytes", count=count)

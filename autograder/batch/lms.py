@@ -35,6 +35,7 @@ from autograder.batch.files import (
     UnusableError,
     format_size,
 )
+from autograder.i18n import t
 
 MAX_METADATA_BYTES = 32 * MiB
 
@@ -73,7 +74,9 @@ def gradescope_metadata(c: Container) -> tuple[dict[str, GradescopeEntry], tuple
 
 def _read_metadata(c: Container, item: Item) -> bytes:
     if item.size > MAX_METADATA_BYTES:
-        raise UnusableError(f"{item.name} is {format_size(item.size)}, too big for metadata")
+        raise UnusableError(
+            t("{name} is {size}, too big for metadata", name=item.name, size=format_size(item.size))
+        )
     if item.disk is not None:
         return item.disk.read_bytes()
     assert c.zf is not None and item.info is not None
@@ -81,7 +84,9 @@ def _read_metadata(c: Container, item: Item) -> bytes:
         with c.zf.open(item.info) as src:
             return src.read(MAX_METADATA_BYTES)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        raise UnusableError(str(error)) from None
+        raise UnusableError(
+            t("cannot read {name} ({reason})", name=item.name, reason=str(error))
+        ) from None
 
 
 class _MetadataLoader(yaml.SafeLoader):

@@ -32,6 +32,7 @@ from autograder.batch.files import (
     format_size,
     too_big_notebook,
 )
+from autograder.i18n import Text, t
 
 MAX_RATIO = 500  # real notebooks deflate far less; a bomb of zeros reaches ~1000 per layer
 RATIO_FLOOR = MiB  # small entries cannot hurt, whatever their ratio
@@ -55,10 +56,12 @@ class ZipReader:
         try:
             zf = zipfile.ZipFile(path)
         except zipfile.BadZipFile as error:
-            message = f"not a zip file, or a corrupt or truncated one ({error})"
+            message = t(
+                "not a zip file, or a corrupt or truncated one ({reason})", reason=str(error)
+            )
             raise UnusableError(message) from None
         except (OSError, EOFError, ValueError) as error:
-            raise UnusableError(f"cannot read the zip ({error})") from None
+            raise UnusableError(t("cannot read the zip ({reason})", reason=str(error))) from None
         try:
             return self._vet(zf, path, label, area, depth)
         except UnusableError:
@@ -80,13 +83,20 @@ class ZipReader:
                     written += len(chunk)
                     if written > item.size:  # vetted against the file limit in the listing
                         raise UnusableError(
-                            f"'{item.name}' expands beyond the size the zip declares for it "
-                            "(a zip-bomb trick); not extracted"
+                            t(
+                                "'{name}' expands beyond the size the zip declares for it "
+                                "(a zip-bomb trick); not extracted",
+                                name=item.name,
+                            )
                         )
                     if written > self.budget:
                         raise UnusableError(
-                            f"extracting '{item.name}' would pass the "
-                            f"{format_size(self.total_bytes)} limit for one batch; not extracted"
+                            t(
+                                "extracting '{name}' would pass the {limit} limit for one "
+                                "batch; not extracted",
+                                name=item.name,
+                                limit=format_size(self.total_bytes),
+                            )
                         )
                     out.write(chunk)
         except UnusableError:
@@ -95,12 +105,18 @@ class ZipReader:
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
             dest.unlink(missing_ok=True)
             raise UnusableError(
-                f"'{item.name}' cannot be extracted: the zip is corrupt or truncated ({error})"
+                t(
+                    "'{name}' cannot be extracted: the zip is corrupt or truncated ({reason})",
+                    name=item.name,
+                    reason=str(error),
+                )
             ) from None
         except OSError as error:
             with contextlib.suppress(OSError):
                 dest.unlink(missing_ok=True)
-            raise UnusableError(f"'{item.name}' cannot be extracted ({error})") from None
+            raise UnusableError(
+                t("'{name}' cannot be extracted ({reason})", name=item.name, reason=str(error))
+            ) from None
         self.budget -= written
         return dest
 
@@ -111,19 +127,28 @@ class ZipReader:
         infos = zf.infolist()
         if len(infos) > self.max_entries:
             raise UnusableError(
-                f"the zip holds {len(infos)} entries, over the limit of {self.max_entries}; "
-                "nothing was extracted"
+                t(
+                    "the zip holds {n} entries, over the limit of {limit}; nothing was extracted",
+                    n=len(infos),
+                    limit=self.max_entries,
+                )
             )
         declared = sum(info.file_size for info in infos)
         if declared > self.total_bytes:
             raise UnusableError(
-                f"the zip would expand to {format_size(declared)}, over the "
-                f"{format_size(self.total_bytes)} limit (a zip bomb?); nothing was extracted"
+                t(
+                    "the zip would expand to {size}, over the {limit} limit (a zip bomb?); "
+                    "nothing was extracted",
+                    size=format_size(declared),
+                    limit=format_size(self.total_bytes),
+                )
             )
         if _overlapping(infos, path.stat().st_size):
             raise UnusableError(
-                "the zip's entries overlap one another, a zip-bomb construction; "
-                "nothing was extracted"
+                t(
+                    "the zip's entries overlap one another, a zip-bomb construction; "
+                    "nothing was extracted"
+                )
             )
         items: list[Item] = []
         seen: set[tuple[str, ...]] = set()
@@ -134,7 +159,7 @@ class ZipReader:
                 continue
             problem = problem or _entry_problem(info, name, self.file_bytes)
             if problem is None and parts in seen:
-                problem = f"the zip holds '{name}' twice"
+                problem = t("the zip holds '{name}' twice", name=name)
             seen.add(parts)
             time = _zip_time(info)
             items.append(Item(parts or (name,), name, info.file_size, time, None, info, problem))
@@ -142,7 +167,11 @@ class ZipReader:
             if area.exists():
                 shutil.rmtree(area)
         except OSError as error:
-            message = f"cannot clear the work folder {area} ({error.strerror})"
+            message = t(
+                "cannot clear the work folder {folder} ({reason})",
+                folder=str(area),
+                reason=str(error.strerror),
+            )
             raise UnusableError(message) from None
         return Container(label, ":", items, depth, zf, area)
 
@@ -157,49 +186,62 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _entry_parts(name: str) -> tuple[tuple[str, ...], str | None]:
+def _entry_parts(name: str) -> tuple[tuple[str, ...], Text | None]:
     """The entry's path inside the zip, and why it would land outside the work folder, if so."""
     normal = name.replace("\\", "/")
     parts = tuple(part for part in normal.split("/") if part not in ("", ".", ".."))
     if normal.startswith("/") or _DRIVE.match(normal):
-        return parts, (
-            f"the zip entry '{name}' has an absolute path; nothing is extracted outside "
-            "the work folder"
+        return parts, t(
+            "the zip entry '{name}' has an absolute path; nothing is extracted outside the "
+            "work folder",
+            name=name,
         )
     if ".." in normal.split("/"):
-        return parts, (
-            f"the zip entry '{name}' climbs out of the zip ('../'); nothing is extracted "
-            "outside the work folder"
+        return parts, t(
+            "the zip entry '{name}' climbs out of the zip ('../'); nothing is extracted outside "
+            "the work folder",
+            name=name,
         )
     return parts, None
 
 
-def _entry_problem(info: zipfile.ZipInfo, name: str, file_bytes: int) -> str | None:
+def _entry_problem(info: zipfile.ZipInfo, name: str, file_bytes: int) -> Text | None:
     """Why one entry must not be extracted, judged from the listing alone."""
     kind = stat.S_IFMT(info.external_attr >> 16)
     if kind == stat.S_IFLNK:
-        return f"the zip entry '{name}' is a symbolic link; links are never extracted or followed"
+        return t(
+            "the zip entry '{name}' is a symbolic link; links are never extracted or followed",
+            name=name,
+        )
     if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return f"the zip entry '{name}' is not a regular file"
+        return t("the zip entry '{name}' is not a regular file", name=name)
     if info.flag_bits & 0x1:
-        return f"'{name}' is password-protected; submit it without a password"
+        return t("'{name}' is password-protected; submit it without a password", name=name)
     if info.compress_type not in _READABLE:
-        return (
-            f"'{name}' uses a compression method this grader cannot read "
-            f"(method {info.compress_type}); zip it again with standard settings"
+        return t(
+            "'{name}' uses a compression method this grader cannot read (method {method}); zip "
+            "it again with standard settings",
+            name=name,
+            method=info.compress_type,
         )
     if info.file_size > file_bytes:
         if PurePosixPath(name).suffix.lower() == NOTEBOOK:
             return too_big_notebook(info.file_size, file_bytes)
-        return (
-            f"'{name}' would expand to {format_size(info.file_size)}, over the "
-            f"{format_size(file_bytes)} limit for one file; not extracted"
+        return t(
+            "'{name}' would expand to {size}, over the {limit} limit for one file; not extracted",
+            name=name,
+            size=format_size(info.file_size),
+            limit=format_size(file_bytes),
         )
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         ratio = info.file_size // max(info.compress_size, 1)
-        return (
-            f"'{name}' would expand {ratio}-fold ({format_size(info.compress_size)} to "
-            f"{format_size(info.file_size)}), the mark of a zip bomb; not extracted"
+        return t(
+            "'{name}' would expand {ratio}-fold ({packed} to {size}), the mark of a zip bomb; "
+            "not extracted",
+            name=name,
+            ratio=ratio,
+            packed=format_size(info.compress_size),
+            size=format_size(info.file_size),
         )
     return None
 

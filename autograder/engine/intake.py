@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import GraderError
-from autograder.i18n import N_
+from autograder.i18n import N_, t
 from autograder.sandbox.exchange import Cell
 
 HEAVY_TAG = "heavy"
@@ -32,37 +32,62 @@ class Intake:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Load a notebook, with a message that says exactly what is wrong with a bad file."""
+    """Load a notebook, with a message that says exactly what is wrong with a bad file (a
+    template, read by the student in their language; `str()` of the error is English)."""
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise GraderError(f"{path}: cannot read the file ({error.strerror})") from None
+        reason = str(error.strerror)
+        raise GraderError(
+            t("{file}: cannot read the file ({reason})", file=str(path), reason=reason)
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise GraderError(
-            f"{path}: not UTF-8 text (byte {error.start}); is it a notebook?"
+            t(
+                "{file}: not UTF-8 text (byte {byte}); is it a notebook?",
+                file=str(path),
+                byte=error.start,
+            )
         ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise GraderError(
-            f"{path}: not valid notebook JSON (line {error.lineno}, column {error.colno}: "
-            f"{error.msg}); the file may be truncated or not a notebook"
+            t(
+                "{file}: not valid notebook JSON (line {line}, column {column}: {reason}); the "
+                "file may be truncated or not a notebook",
+                file=str(path),
+                line=error.lineno,
+                column=error.colno,
+                reason=error.msg,
+            )
         ) from None
     if not isinstance(data, dict) or "cells" not in data:
-        raise GraderError(f"{path}: JSON without a 'cells' list is not a Jupyter notebook")
+        raise GraderError(
+            t("{file}: JSON without a 'cells' list is not a Jupyter notebook", file=str(path))
+        )
     if data.get("nbformat", 0) < 4:
         raise GraderError(
-            f"{path}: notebook format {data.get('nbformat')} is too old; open and save it in a "
-            "current Jupyter to convert it to format 4"
+            t(
+                "{file}: notebook format {version} is too old; open and save it in a current "
+                "Jupyter to convert it to format 4",
+                file=str(path),
+                version=str(data.get("nbformat")),
+            )
         )
     if not any(
         cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip()
         for cell in data["cells"]
         if isinstance(cell, dict)
     ):
-        raise GraderError(f"{path}: the notebook has no code in it; was the right file submitted?")
+        raise GraderError(
+            t(
+                "{file}: the notebook has no code in it; was the right file submitted?",
+                file=str(path),
+            )
+        )
     return nbformat.from_dict(data)
 
 
