@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.mistake_table import unit_exercises
 from autograder.config import Course
 from autograder.demo import write_class
 from tests.browser import Page
@@ -102,3 +103,32 @@ def test_the_class_report_reads_as_a_page(graded_run: Path, page: Page) -> None:
     assert all(drawn for _, drawn in images), images
     assert "/tmp/" not in text and "##" not in text
     assert page.screenshot("report").stat().st_size > 10_000
+
+
+def test_a_release_check_page_reads_as_a_page(
+    course: Course, course_data_dir: Path, tmp_path: Path, page: Page
+) -> None:
+    """The instructor's report card of rnn_basics (one seed; training judged from the
+    calibration records): every known mistake a row, caught and named, nothing surprising."""
+    out = tmp_path / "release-check"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "release-check", "-a", "rnn_basics"]
+        + ["--seeds", "1", "--no-training", "--out", str(out)],
+        env={**os.environ, "RNN_GRADER_DATA": str(course_data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page.open(out / "rnn_basics.html")
+    text = page.visible_text()
+    for section in ("summary", "surprises", "gradings", "calibration", "unit-mistakes"):
+        assert page.elements(f"section#{section}"), f"no {section} section"
+    cells = page.elements("#unit-mistakes td[data-caught]")
+    mistakes = sum(len(e.mistakes) for e in unit_exercises(course, "rnn_basics"))
+    assert len(cells) == mistakes, "one verdict per known mistake at the one seed"
+    assert {c.get_attribute("data-caught") for c in cells} == {"true"}
+    assert {c.get_attribute("data-named") for c in cells} == {"true"}
+    assert not page.elements("#surprises td"), "a clean release lists no surprise"
+    assert "/tmp/" not in text and "##" not in text
+    page.screenshot("release-check-rnn_basics")
