@@ -141,7 +141,7 @@ def demo(
     submissions = write_class(course, out / "class", due=due)
     console.print(
         f"wrote {len(submissions)} example submissions in {out / 'class'}; the demo's late rule: "
-        f"due {rule.aware(due):%Y-%m-%d %H:%M %Z}, 90% up to a day late, 70% up to three, "
+        f"due {rule.local(due):%Y-%m-%d %H:%M %Z}, 90% up to a day late, 70% up to three, "
         f"extensions in {out / 'extensions.csv'}",
         highlight=False,
     )

@@ -79,6 +79,10 @@ class LatePolicy(BaseModel):
         """`moment` with the course's time zone where it has none."""
         return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(self.timezone))
 
+    def local(self, moment: datetime) -> datetime:
+        """`moment` as the course's clock shows it (what students are told)."""
+        return self.aware(moment).astimezone(ZoneInfo(self.timezone))
+
 
 @dataclass(frozen=True)
 class Extension:
@@ -146,7 +150,7 @@ def lateness(
     extension: Extension | None = None,
 ) -> Lateness:
     """What `policy` keeps of a submission made at `submitted_at` (with its extension)."""
-    due, close = policy.aware(policy.due), policy.close and policy.aware(policy.close)
+    due, close = policy.local(policy.due), policy.close and policy.local(policy.close)
     if extension is not None:
         shift = (extension.due - due) if extension.due else timedelta(days=extension.days)
         due, close = due + shift, close and close + shift
