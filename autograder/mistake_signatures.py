@@ -72,8 +72,13 @@ def current_signatures(
 def mistake_namer(
     course: Course, assignment: str, exercise_ids: list[str], seed: int
 ) -> MistakeNamer | None:
-    """The engine's hook that names known mistakes, where any signature holds."""
-    signatures = current_signatures(course, assignment, exercise_ids, seed)
+    """The engine's hook that names known mistakes, where any signature holds. Naming is extra:
+    a checkout it cannot read (no master notebook) names nothing, and grading says what is
+    wrong with the checkout itself."""
+    try:
+        signatures = current_signatures(course, assignment, exercise_ids, seed)
+    except OSError:
+        return None
     return MistakeNamer(signatures) if signatures else None
 
 
