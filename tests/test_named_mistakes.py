@@ -220,7 +220,7 @@ def test_a_known_mistake_written_differently_is_named_and_an_unknown_one_is_not(
         assert (graded.mistake.name if graded.mistake else None) == expected, exercise_id
     named = by_id["custom_rnn"].mistake
     assert named is not None and "look at what h is at each step" in named.hint
-    assert "hidden state" in render(named.name, "ko")
+    assert "은닉 상태" in render(named.name, "ko")  # the course's own term
     text = result.model_dump_json()
     assert '"proj"' not in text and '"nonfinite"' not in text  # no digest reaches the result
 
