@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from pathlib import Path
 
 import nbformat
 import torch
 
+from autograder.cache import grader_cache
 from autograder.config import Course
 from autograder.engine.mistaken import (
     ExerciseSignature,
@@ -33,8 +33,7 @@ SHIPPED_FOLDER = "mistake-signatures"
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rnn-grader" / SHIPPED_FOLDER
+    return grader_cache() / SHIPPED_FOLDER
 
 
 def signature_roots(course: Course) -> list[Path]:

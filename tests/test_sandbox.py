@@ -255,3 +255,17 @@ def test_a_child_sees_only_the_gpus_its_grader_was_given(monkeypatch: pytest.Mon
     assert "CUDA_VISIBLE_DEVICES" not in child_environment()
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")  # as Ray sets it for a task with one GPU
     assert child_environment()["CUDA_VISIBLE_DEVICES"] == "1"
+
+
+def test_the_grader_cache_is_its_owners_and_student_code_must_not_read_it(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The known mistakes' signatures are derived from the references: the cache folder is made
+    owner-only, and every tier's preflight proves student code cannot read it."""
+    from autograder.cache import private_cache
+    from autograder.sandbox.tiers import grader_paths
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = private_cache()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert str(folder.resolve()) in grader_paths(repo_root, None).read

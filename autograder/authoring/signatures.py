@@ -23,6 +23,7 @@ import nbformat
 
 from autograder.authoring.mistake_table import graded_mistakes, unit_exercises
 from autograder.authoring.mistakes import mistake_rounds, with_mistakes
+from autograder.cache import private_cache
 from autograder.config import Course
 from autograder.engine.exercise import Exercise, Plan
 from autograder.engine.grade import DEFAULT_SEED
@@ -77,6 +78,7 @@ def ensure_signatures(
             )
         computed = compute_signatures(course, assignment, missing, seed=seed, zygote=zygote)
         for signature in computed.values():
+            private_cache()  # derived from the references: its owner's alone
             save_signature(cache_root(), assignment, signature)
         found.update(computed)
     return found

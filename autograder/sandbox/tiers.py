@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder.cache import grader_cache
 from autograder.errors import GraderError
 from autograder.sandbox.exchange import ExerciseRequest, Isolation, SandboxError
 
@@ -63,7 +64,8 @@ class Protected:
 
 
 def grader_paths(course_root: Path, data_dir: Path | None) -> Protected:
-    """The course checkout (grader.yaml, references, calibrations), the grader's code, the data."""
+    """The course checkout (grader.yaml, references, calibrations), the grader's code, the data,
+    and the grader's cache."""
     read = {str(course_root.resolve())}
     for package in GRADER_PACKAGES:
         spec = importlib.util.find_spec(package)
@@ -71,6 +73,8 @@ def grader_paths(course_root: Path, data_dir: Path | None) -> Protected:
             read.add(os.path.realpath(location))
     if data_dir is not None and os.path.lexists(data_dir):
         read.add(os.path.realpath(data_dir))
+    if grader_cache().exists():  # the known mistakes' signatures, derived from the references
+        read.add(os.path.realpath(grader_cache()))
     return Protected(tuple(sorted(read)), (str(course_root.resolve()),))
 
 
